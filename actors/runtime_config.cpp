@@ -1,0 +1,7 @@
+#include "actors/runtime_config.hpp"
+
+namespace es {
+
+RuntimeConfig::RuntimeConfig() = default;
+
+}  // namespace es

@@ -1,0 +1,134 @@
+#include "domain/mapper.hpp"
+
+#include "domain/canonical_json.hpp"
+#include "domain/errors.hpp"
+#include "domain/event_type.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+
+namespace es {
+
+namespace {
+
+// Attribute values may nest up to 64 levels (HTTP_API.md); the envelope adds a few more.
+constexpr std::size_t kMaxStoredDepth = 128;
+
+std::string take_string(boost::json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end()) throw RecordDecodingError("stored field '" + std::string(name) + "' is missing");
+  if (!it->value().is_string()) {
+    throw RecordDecodingError("stored field '" + std::string(name) + "' is not a string");
+  }
+  return std::string(it->value().get_string());
+}
+
+std::int64_t take_int(boost::json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end()) throw RecordDecodingError("stored field '" + std::string(name) + "' is missing");
+  const auto& v = it->value();
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v.get_uint64());
+  }
+  throw RecordDecodingError("stored field '" + std::string(name) + "' is not an integer");
+}
+
+Uuid take_uuid(boost::json::object& o, std::string_view name) {
+  auto id = parse_uuid(take_string(o, name));
+  if (!id) throw RecordDecodingError("stored field '" + std::string(name) + "' is not a UUID");
+  return *id;
+}
+
+}  // namespace
+
+boost::json::object parse_stored_object(std::string_view text) {
+  boost::json::parse_options options;
+  options.max_depth = kMaxStoredDepth;
+  boost::json::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec, {}, options);
+  if (ec) throw RecordDecodingError("stored state is not valid JSON: " + ec.message());
+  if (!v.is_object()) throw RecordDecodingError("stored state is not a JSON object");
+  return std::move(v.get_object());
+}
+
+EventMapper::EventMapper(std::shared_ptr<const AesGcmCipher> cipher,
+                         const EventRegistry& registry)
+    : cipher_(std::move(cipher)), registry_(registry) {}
+
+std::string EventMapper::seal(std::string text) const {
+  return cipher_ ? cipher_->encrypt(text) : text;
+}
+
+std::string EventMapper::open(const std::string& state) const {
+  return cipher_ ? cipher_->decrypt(state) : state;
+}
+
+SequencedRecord EventMapper::to_record(const Event& event) const {
+  return {event.originator_id(), event.originator_version(), event.topic(),
+          seal(event.canonical_text())};
+}
+
+Event EventMapper::from_record(const SequencedRecord& record) const {
+  if (!registry_.contains(record.topic)) {
+    throw TopicResolutionError("unknown event topic: " + record.topic);
+  }
+  boost::json::object state = parse_stored_object(open(record.state));
+
+  const std::string event_hash = take_string(state, field::event_hash);
+  state.erase(field::event_hash);
+  // The hash covers the state as stored, before any upcasting rewrites it.
+  const bool hash_matches = compute_event_hash(state) == event_hash;
+
+  const Uuid id = take_uuid(state, field::originator_id);
+  const std::int64_t version = take_int(state, field::originator_version);
+  if (version < 0) throw RecordDecodingError("stored originator_version is negative");
+  const std::int64_t timestamp = take_int(state, field::timestamp);
+  std::string topic = take_string(state, field::topic);
+  if (topic != record.topic) {
+    throw RecordDecodingError("stored topic field disagrees with the entry's topic");
+  }
+  std::string previous_hash = take_string(state, field::previous_hash);
+  int schema_version = 1;
+  if (state.contains(field::schema_version)) {
+    auto v = take_int(state, field::schema_version);
+    if (v < 1 || v > 1'000'000) throw RecordDecodingError("stored schema_version is out of range");
+    schema_version = static_cast<int>(v);
+  }
+  for (const char* name : {field::originator_id, field::originator_version, field::timestamp,
+                           field::topic, field::previous_hash, field::schema_version}) {
+    state.erase(name);
+  }
+  registry_.upcast_and_validate(topic, schema_version, state);
+  const int current_version = registry_.schema_version(topic);
+  return Event::restore(id, version, timestamp, std::move(topic), std::move(previous_hash),
+                        event_hash, std::move(state), current_version, hash_matches);
+}
+
+SequencedRecord EventMapper::snapshot_to_record(const Snapshot& s) const {
+  boost::json::object o;
+  o[field::originator_id] = to_string(s.originator_id);
+  o[field::originator_version] = s.originator_version;
+  o[field::timestamp] = s.timestamp;
+  o[field::topic] = s.topic;
+  o["state"] = s.state;
+  return {s.originator_id, s.originator_version, s.topic, seal(canonical_json(o))};
+}
+
+Snapshot EventMapper::snapshot_from_record(const SequencedRecord& record) const {
+  boost::json::object o = parse_stored_object(open(record.state));
+  Snapshot s;
+  s.originator_id = take_uuid(o, field::originator_id);
+  s.originator_version = take_int(o, field::originator_version);
+  s.timestamp = take_int(o, field::timestamp);
+  s.topic = take_string(o, field::topic);
+  if (s.topic != record.topic) {
+    throw RecordDecodingError("stored snapshot topic disagrees with the entry's topic");
+  }
+  auto it = o.find("state");
+  if (it == o.end()) throw RecordDecodingError("stored snapshot has no state");
+  s.state = std::move(it->value());
+  return s;
+}
+
+}  // namespace es

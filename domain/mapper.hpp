@@ -1,0 +1,41 @@
+// Turns events and snapshots into stored records and back, optionally through the cipher.
+// Decoding never yields a half-built event: every failure is a typed error.
+#pragma once
+
+#include "domain/cipher.hpp"
+#include "domain/event.hpp"
+#include "domain/event_registry.hpp"
+#include "domain/sequenced_record.hpp"
+#include "domain/snapshot.hpp"
+
+#include <memory>
+
+namespace es {
+
+class EventMapper {
+ public:
+  explicit EventMapper(std::shared_ptr<const AesGcmCipher> cipher = nullptr,
+                       const EventRegistry& registry = EventRegistry::global());
+
+  SequencedRecord to_record(const Event& event) const;
+  // Throws TopicResolutionError for an unknown topic, RecordDecodingError for anything
+  // that does not decode (cipher failure, bad JSON, missing or mistyped field).
+  Event from_record(const SequencedRecord& record) const;
+
+  SequencedRecord snapshot_to_record(const Snapshot& snapshot) const;
+  Snapshot snapshot_from_record(const SequencedRecord& record) const;
+
+  bool encrypts() const { return cipher_ != nullptr; }
+
+ private:
+  std::string seal(std::string text) const;
+  std::string open(const std::string& state) const;
+
+  std::shared_ptr<const AesGcmCipher> cipher_;
+  const EventRegistry& registry_;
+};
+
+// Parses stored JSON text into an object; RecordDecodingError for anything else.
+boost::json::object parse_stored_object(std::string_view text);
+
+}  // namespace es
