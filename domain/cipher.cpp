@@ -8,8 +8,16 @@
 #include <openssl/rand.h>
 #include <zlib.h>
 
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
 #include <climits>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace es {
 namespace {
@@ -18,11 +26,6 @@ namespace {
 void cleanse(std::string& s) {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
 }
-
-struct CipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
 const char* gcm_name(std::size_t key_size) {
   switch (key_size) {
@@ -61,8 +64,130 @@ struct Inflater {
   Inflater& operator=(const Inflater&) = delete;
 };
 
-// zlib format (RFC 1950), identical to compress2(..., Z_DEFAULT_COMPRESSION).
+// Inputs up to this size go through compress_small(); zlib's deflate spends ~10 us building
+// Huffman trees per call even for a 250-byte input, 5x the budget of one event.
+constexpr std::size_t kSmallInput = 4096;
+
+// LSB-first bit packing as deflate (RFC 1951 3.1.1) wants it, into a buffer sized in advance.
+class BitWriter {
+ public:
+  explicit BitWriter(unsigned char* out) : out_(out) {}
+  void put(std::uint32_t bits, int count) {  // count <= 24
+    acc_ |= std::uint64_t{bits} << fill_;
+    fill_ += count;
+    for (; fill_ >= 8; fill_ -= 8, acc_ >>= 8) *out_++ = static_cast<unsigned char>(acc_);
+  }
+  unsigned char* finish() {
+    if (fill_ > 0) *out_++ = static_cast<unsigned char>(acc_);
+    return out_;
+  }
+
+ private:
+  unsigned char* out_;
+  std::uint64_t acc_ = 0;
+  int fill_ = 0;
+};
+
+struct Code {
+  std::uint16_t bits;  // bit-reversed: Huffman codes are sent most significant bit first
+  std::uint8_t length;
+};
+
+constexpr std::uint16_t reverse_bits(std::uint32_t code, int count) {
+  std::uint32_t reversed = 0;
+  for (int i = 0; i < count; ++i, code >>= 1) reversed = (reversed << 1) | (code & 1);
+  return static_cast<std::uint16_t>(reversed);
+}
+
+// The fixed literal/length code of RFC 1951 3.2.6.
+constexpr std::array<Code, 288> make_fixed_codes() {
+  std::array<Code, 288> codes{};
+  for (unsigned s = 0; s < 288; ++s) {
+    const std::uint32_t code = s < 144 ? 0x30 + s : s < 256 ? 0x190 + s - 144 : s < 280 ? s - 256 : 0xC0 + s - 280;
+    const int length = s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8;
+    codes[s] = Code{reverse_bits(code, length), static_cast<std::uint8_t>(length)};
+  }
+  return codes;
+}
+constexpr std::array<Code, 288> kFixedCodes = make_fixed_codes();
+
+constexpr std::uint16_t kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                           31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+constexpr std::uint8_t kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                           2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+constexpr std::uint16_t kDistBase[30] = {1,    2,    3,    4,    5,    7,     9,     13,    17,  25,
+                                         33,   49,   65,   97,   129,  193,   257,   385,   513, 769,
+                                         1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+constexpr std::uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+                                         6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+
+void put_symbol(BitWriter& bits, unsigned symbol) {
+  bits.put(kFixedCodes[symbol].bits, kFixedCodes[symbol].length);
+}
+
+// zlib format (RFC 1950) holding one final fixed-Huffman deflate block, greedy LZ77 with a
+// one-probe hash table. Any inflater (zlib.decompress, uncompress) reads it.
+std::string compress_small(std::string_view in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  // Worst case: 9 bits per literal, plus header, block header, end of block and checksum.
+  std::string out(2 + (9 * n + 10 + 7) / 8 + 4, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  o[0] = 0x78;  // CMF: deflate, 32 KiB window
+  o[1] = 0x01;  // FLG: fastest level, no dictionary; (CMF * 256 + FLG) % 31 == 0
+  BitWriter bits(o + 2);
+  bits.put(1, 1);  // BFINAL
+  bits.put(1, 2);  // BTYPE = fixed Huffman
+
+  constexpr int kHashBits = 11;
+  std::uint16_t head[1 << kHashBits] = {};  // position + 1 of the last 3-byte prefix per hash
+  const auto hash = [p](std::size_t i) {
+    const std::uint32_t v = p[i] | (std::uint32_t{p[i + 1]} << 8) | (std::uint32_t{p[i + 2]} << 16);
+    return (v * 2654435761u) >> (32 - kHashBits);
+  };
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t length = 0;
+    std::size_t distance = 0;
+    if (i + 3 <= n) {
+      const std::uint32_t h = hash(i);
+      if (head[h] != 0) {
+        const std::size_t candidate = head[h] - 1u;
+        const std::size_t max = std::min<std::size_t>(258, n - i);
+        while (length < max && p[candidate + length] == p[i + length]) ++length;
+        distance = i - candidate;
+      }
+      head[h] = static_cast<std::uint16_t>(i + 1);
+    }
+    if (length < 3) {
+      put_symbol(bits, p[i]);
+      ++i;
+      continue;
+    }
+    unsigned lc = 0;
+    while (lc < 28 && kLengthBase[lc + 1] <= length) ++lc;
+    put_symbol(bits, 257 + lc);
+    bits.put(static_cast<std::uint32_t>(length - kLengthBase[lc]), kLengthExtra[lc]);
+    unsigned dc = 0;
+    while (dc < 29 && kDistBase[dc + 1] <= distance) ++dc;
+    bits.put(reverse_bits(dc, 5), 5);
+    bits.put(static_cast<std::uint32_t>(distance - kDistBase[dc]), kDistExtra[dc]);
+    for (std::size_t j = i + 1; j < i + length && j + 3 <= n; ++j) {
+      head[hash(j)] = static_cast<std::uint16_t>(j + 1);
+    }
+    i += length;
+  }
+  put_symbol(bits, 256);  // end of block
+  o = bits.finish();
+  const uLong adler = adler32(adler32(0, Z_NULL, 0), p, static_cast<uInt>(n));
+  for (int shift = 24; shift >= 0; shift -= 8) *o++ = static_cast<unsigned char>(adler >> shift);
+  out.resize(static_cast<std::size_t>(o - reinterpret_cast<unsigned char*>(out.data())));
+  return out;
+}
+
+// zlib format (RFC 1950): compress_small() for small inputs, else as compress2(level 6).
 std::string zlib_compress(std::string_view in) {
+  if (in.size() <= kSmallInput) return compress_small(in);
   thread_local Deflater d;
   if (!d.ok || deflateReset(&d.zs) != Z_OK || in.size() > UINT_MAX / 2) {
     throw Error("cipher: zlib compression failed");
@@ -109,9 +234,99 @@ std::string zlib_decompress(const unsigned char* in, std::size_t size) {
   return out;
 }
 
+// Random nonces, drawn from RAND_bytes in batches: one RAND_bytes call costs ~2 us (its fork
+// check and DRBG bookkeeping), more than the rest of encrypting an event. The batch is per
+// thread and discarded in a forked child (pthread_atfork), so no two processes share nonces.
+// (A child made by a raw clone(2) or _Fork() without exec would not be told; don't do that.)
+std::atomic<std::uint64_t> fork_generation{0};
+
+void next_nonce(unsigned char* nonce) {
+  static const bool registered = [] {
+    return pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }) == 0;
+  }();
+  struct Batch {
+    unsigned char bytes[AesGcmCipher::kNonceSize * 128];
+    std::size_t used = sizeof(bytes);
+    std::uint64_t generation = 0;
+  };
+  thread_local Batch batch;
+  const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (!registered) {  // cannot learn about forks: no batching
+    if (RAND_bytes(nonce, static_cast<int>(AesGcmCipher::kNonceSize)) != 1) {
+      throw Error("cipher: RAND_bytes failed to produce a nonce");
+    }
+    return;
+  }
+  if (batch.used + AesGcmCipher::kNonceSize > sizeof(batch.bytes) ||
+      batch.generation != generation) {
+    if (RAND_bytes(batch.bytes, static_cast<int>(sizeof(batch.bytes))) != 1) {
+      throw Error("cipher: RAND_bytes failed to produce a nonce");
+    }
+    batch.used = 0;
+    batch.generation = generation;
+  }
+  std::memcpy(nonce, batch.bytes + batch.used, AesGcmCipher::kNonceSize);
+  OPENSSL_cleanse(batch.bytes + batch.used, AesGcmCipher::kNonceSize);
+  batch.used += AesGcmCipher::kNonceSize;
+}
+
 }  // namespace
 
-AesGcmCipher::AesGcmCipher(std::string key_bytes) {
+// Contexts with the key schedule already set up; a call only sets the nonce (halves the AES
+// cost of a small event). Freed, and so wiped by OpenSSL, with the cipher object.
+struct AesGcmCipher::ContextPool {
+  std::mutex mutex;
+  std::vector<EVP_CIPHER_CTX*> idle;
+
+  ContextPool() = default;
+  ContextPool(const ContextPool&) = delete;
+  ContextPool& operator=(const ContextPool&) = delete;
+  ~ContextPool() {
+    for (EVP_CIPHER_CTX* ctx : idle) EVP_CIPHER_CTX_free(ctx);
+  }
+
+  // A context taken from the pool (or made) for one call, given back afterwards.
+  // ctx is null when OpenSSL failed to make one.
+  class Lease {
+   public:
+    Lease(ContextPool& pool, const EVP_CIPHER* cipher, const unsigned char* key, int enc)
+        : pool_(pool) {
+      {
+        std::lock_guard<std::mutex> lock(pool_.mutex);
+        if (!pool_.idle.empty()) {
+          ctx_ = pool_.idle.back();
+          pool_.idle.pop_back();
+          return;
+        }
+      }
+      ctx_ = EVP_CIPHER_CTX_new();
+      if (ctx_ != nullptr && EVP_CipherInit_ex2(ctx_, cipher, key, nullptr, enc, nullptr) != 1) {
+        EVP_CIPHER_CTX_free(ctx_);
+        ctx_ = nullptr;
+      }
+    }
+    ~Lease() {
+      if (ctx_ == nullptr) return;
+      try {
+        std::lock_guard<std::mutex> lock(pool_.mutex);
+        pool_.idle.push_back(ctx_);
+      } catch (...) {
+        EVP_CIPHER_CTX_free(ctx_);
+      }
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    EVP_CIPHER_CTX* get() const { return ctx_; }
+
+   private:
+    ContextPool& pool_;
+    EVP_CIPHER_CTX* ctx_ = nullptr;
+  };
+};
+
+AesGcmCipher::AesGcmCipher(std::string key_bytes)
+    : encrypt_pool_(std::make_unique<ContextPool>()),
+      decrypt_pool_(std::make_unique<ContextPool>()) {
   const std::size_t size = key_bytes.size();
   const char* name = gcm_name(size);
   if (name == nullptr) {
@@ -119,8 +334,7 @@ AesGcmCipher::AesGcmCipher(std::string key_bytes) {
     throw ConfigurationError("cipher: key must be 16, 24 or 32 bytes, got " +
                              std::to_string(size));
   }
-  key_.fill(0);
-  for (std::size_t i = 0; i < size; ++i) key_[i] = static_cast<unsigned char>(key_bytes[i]);
+  std::memcpy(key_.data(), key_bytes.data(), size);
   key_size_ = size;
   cleanse(key_bytes);
   EVP_CIPHER* fetched = EVP_CIPHER_fetch(nullptr, name, nullptr);
@@ -142,8 +356,25 @@ AesGcmCipher AesGcmCipher::from_base64_key(std::string_view text) {
   return AesGcmCipher(std::move(*key));  // the constructor wipes its copy
 }
 
-AesGcmCipher::AesGcmCipher(const AesGcmCipher& other) = default;
-AesGcmCipher& AesGcmCipher::operator=(const AesGcmCipher& other) = default;
+AesGcmCipher::AesGcmCipher(const AesGcmCipher& other)
+    : key_(other.key_),
+      key_size_(other.key_size_),
+      cipher_(other.cipher_),
+      encrypt_pool_(std::make_unique<ContextPool>()),
+      decrypt_pool_(std::make_unique<ContextPool>()) {}
+
+AesGcmCipher& AesGcmCipher::operator=(const AesGcmCipher& other) {
+  if (this != &other) {
+    auto encrypt_pool = std::make_unique<ContextPool>();
+    auto decrypt_pool = std::make_unique<ContextPool>();
+    key_ = other.key_;
+    key_size_ = other.key_size_;
+    cipher_ = other.cipher_;
+    encrypt_pool_ = std::move(encrypt_pool);  // frees the contexts keyed with the old key
+    decrypt_pool_ = std::move(decrypt_pool);
+  }
+  return *this;
+}
 
 AesGcmCipher::~AesGcmCipher() { OPENSSL_cleanse(key_.data(), key_.size()); }
 
@@ -156,13 +387,11 @@ std::string AesGcmCipher::encrypt(std::string_view plaintext) const {
   auto* nonce = reinterpret_cast<unsigned char*>(record.data());
   auto* tag = nonce + kNonceSize;
   auto* body = tag + kTagSize;
-  if (RAND_bytes(nonce, static_cast<int>(kNonceSize)) != 1) {
-    throw Error("cipher: RAND_bytes failed to produce a nonce");
-  }
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  next_nonce(nonce);
+  ContextPool::Lease ctx(*encrypt_pool_, cipher_.get(), key_.data(), 1);
   int len = 0;
   int final_len = 0;
-  if (!ctx || EVP_EncryptInit_ex2(ctx.get(), cipher_.get(), key_.data(), nonce, nullptr) != 1 ||
+  if (ctx.get() == nullptr || EVP_EncryptInit_ex2(ctx.get(), nullptr, nullptr, nonce, nullptr) != 1 ||
       EVP_EncryptUpdate(ctx.get(), body, &len,
                         reinterpret_cast<const unsigned char*>(compressed.data()),
                         static_cast<int>(compressed.size())) != 1 ||
@@ -191,10 +420,10 @@ std::string AesGcmCipher::decrypt(std::string_view ciphertext_base64) const {
 
   std::string compressed(body_size, '\0');
   auto* out = reinterpret_cast<unsigned char*>(compressed.data());
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  ContextPool::Lease ctx(*decrypt_pool_, cipher_.get(), key_.data(), 0);
   int len = 0;
   int final_len = 0;
-  if (!ctx || EVP_DecryptInit_ex2(ctx.get(), cipher_.get(), key_.data(), nonce, nullptr) != 1 ||
+  if (ctx.get() == nullptr || EVP_DecryptInit_ex2(ctx.get(), nullptr, nullptr, nonce, nullptr) != 1 ||
       EVP_DecryptUpdate(ctx.get(), out, &len, body, static_cast<int>(body_size)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
                           const_cast<unsigned char*>(tag)) != 1) {

@@ -38,9 +38,13 @@ class AesGcmCipher {
   std::string decrypt(std::string_view ciphertext_base64) const;
 
  private:
+  struct ContextPool;  // keyed OpenSSL contexts reused across calls (see cipher.cpp)
+
   std::array<unsigned char, 32> key_{};
   std::size_t key_size_ = 0;
   std::shared_ptr<evp_cipher_st> cipher_;  // fetched once; immutable, shared between copies
+  std::unique_ptr<ContextPool> encrypt_pool_;
+  std::unique_ptr<ContextPool> decrypt_pool_;
 };
 
 }  // namespace es

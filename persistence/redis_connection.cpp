@@ -1,0 +1,322 @@
+// Why: the one place that speaks to hiredis; see redis_connection.hpp. Error messages name
+// the server by its masked URL and never include command arguments (they hold event data).
+#include "persistence/redis_connection.hpp"
+
+#include "domain/errors.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+namespace es {
+namespace {
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
+  tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+// --- RedisArgs ---
+
+RedisArgs::RedisArgs(std::initializer_list<std::string_view> args) {
+  pointers_.reserve(args.size());
+  lengths_.reserve(args.size());
+  for (auto a : args) add(a);
+}
+
+RedisArgs& RedisArgs::add(std::string_view arg) {
+  pointers_.push_back(arg.data());
+  lengths_.push_back(arg.size());
+  bytes_ += arg.size();
+  return *this;
+}
+
+RedisArgs& RedisArgs::add_copy(std::string arg) {
+  owned_.push_back(std::move(arg));
+  return add(std::string_view(owned_.back()));
+}
+
+// --- replies ---
+
+RedisReplyView::Kind RedisReplyView::kind() const {
+  if (reply_ == nullptr) return Kind::nil;
+  switch (reply_->type) {
+    case REDIS_REPLY_STRING:
+      return Kind::string;
+    case REDIS_REPLY_ARRAY:
+      return Kind::array;
+    case REDIS_REPLY_INTEGER:
+      return Kind::integer;
+    case REDIS_REPLY_STATUS:
+      return Kind::status;
+    case REDIS_REPLY_ERROR:
+      return Kind::error;
+    default:
+      return Kind::nil;
+  }
+}
+
+std::string_view RedisReplyView::str() const {
+  if (reply_ == nullptr || reply_->str == nullptr) return {};
+  switch (reply_->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+      return std::string_view(reply_->str, reply_->len);
+    default:
+      return {};
+  }
+}
+
+long long RedisReplyView::integer() const {
+  return reply_ != nullptr && reply_->type == REDIS_REPLY_INTEGER ? reply_->integer : 0;
+}
+
+std::size_t RedisReplyView::size() const {
+  return reply_ != nullptr && reply_->type == REDIS_REPLY_ARRAY ? reply_->elements : 0;
+}
+
+RedisReplyView RedisReplyView::operator[](std::size_t i) const {
+  if (i >= size()) return RedisReplyView(nullptr);
+  return RedisReplyView(reply_->element[i]);
+}
+
+RedisReply::RedisReply(redisReply* reply) : reply_(reply) {}
+
+void RedisReply::Free::operator()(redisReply* r) const { freeReplyObject(r); }
+
+// --- errors ---
+
+bool is_unavailable_error(std::string_view error) {
+  for (std::string_view code : {"LOADING", "BUSY", "OOM", "READONLY", "MASTERDOWN", "TRYAGAIN",
+                                "CLUSTERDOWN", "NOREPLICAS", "MISCONF"}) {
+    if (starts_with(error, code) &&
+        (error.size() == code.size() || error[code.size()] == ' ')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void throw_redis_error(const RedisReplyView& reply, const std::string& context) {
+  // Server error texts name the command or the problem, not the arguments; cut them short.
+  std::string text(reply.str().substr(0, 200));
+  if (reply.kind() != RedisReplyView::Kind::error) text = "unexpected reply type";
+  if (is_unavailable_error(text)) throw StoreUnavailable(context + ": Redis cannot serve now: " + text);
+  throw Error(context + ": Redis error: " + text);
+}
+
+// --- RedisConnection ---
+
+RedisConnection::RedisConnection(RedisUrl url, RedisConnectionOptions options)
+    : url_(std::move(url)), options_(options) {}
+
+RedisConnection::~RedisConnection() { disconnect(); }
+
+void RedisConnection::disconnect() {
+  if (context_ != nullptr) {
+    redisFree(context_);
+    context_ = nullptr;
+  }
+  pending_ = 0;
+}
+
+void RedisConnection::fail_io(const char* what) {
+  std::string reason = "connection lost";
+  if (context_ != nullptr) {
+    if (context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      reason = "no reply within " + std::to_string(options_.command_timeout.count()) + " ms";
+    } else if (context_->err == REDIS_ERR_EOF) {
+      reason = "server closed the connection";
+    } else if (context_->errstr[0] != '\0') {
+      reason = context_->errstr;
+    }
+  }
+  disconnect();
+  throw StoreUnavailable("Redis at " + url_.to_string() + ": " + what + " failed: " + reason);
+}
+
+bool RedisConnection::peer_closed() const {
+  // Between commands nothing may be readable: readable means EOF, an error or garbage.
+  pollfd p{};
+  p.fd = context_->fd;
+  p.events = POLLIN;
+  int n = ::poll(&p, 1, 0);
+  if (n < 0) return errno != EINTR;
+  if (n == 0) return false;
+  return (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+void RedisConnection::connect() {
+  if (context_ != nullptr) return;
+  if (failed_connects_ > 0) {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_attempt_) std::this_thread::sleep_for(next_attempt_ - now);
+  }
+  auto note_failure = [&] {
+    ++failed_connects_;
+    auto delay = options_.backoff_initial;
+    for (int i = 1; i < failed_connects_ && delay < options_.backoff_max; ++i) delay *= 2;
+    delay = std::min(delay, options_.backoff_max);
+    next_attempt_ = std::chrono::steady_clock::now() + delay;
+  };
+
+  redisContext* c =
+      redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(options_.connect_timeout));
+  if (c == nullptr || c->err) {
+    std::string reason = c == nullptr ? "out of memory" : c->errstr;
+    if (c != nullptr) redisFree(c);
+    note_failure();
+    throw StoreUnavailable("cannot connect to Redis at " + url_.to_string() + ": " + reason);
+  }
+  if (redisSetTimeout(c, to_timeval(options_.command_timeout)) != REDIS_OK) {
+    redisFree(c);
+    note_failure();
+    throw StoreUnavailable("cannot set timeouts on the connection to " + url_.to_string());
+  }
+  redisEnableKeepAlive(c);
+  context_ = c;
+  pending_ = 0;
+
+  // AUTH and SELECT in one round trip, then PING to learn whether the server needs a password.
+  std::vector<RedisArgs> setup;
+  if (!url_.password.empty()) {
+    RedisArgs auth{"AUTH"};
+    if (!url_.user.empty()) auth.add(url_.user);
+    auth.add(url_.password);
+    setup.push_back(std::move(auth));
+  }
+  if (url_.db != 0) {
+    RedisArgs select{"SELECT"};
+    select.add(std::int64_t{url_.db});
+    setup.push_back(std::move(select));
+  }
+  setup.push_back(RedisArgs{"PING"});
+  std::vector<RedisReply> replies;
+  try {
+    replies = pipeline(setup);
+  } catch (const StoreUnavailable&) {
+    note_failure();
+    throw;
+  }
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (!replies[i].is_error()) continue;
+    std::string text(replies[i].str().substr(0, 200));
+    disconnect();
+    note_failure();
+    if (is_unavailable_error(text)) {
+      throw StoreUnavailable("Redis at " + url_.to_string() + " cannot serve now: " + text);
+    }
+    const bool auth_step = !url_.password.empty() && i == 0;
+    if (auth_step || starts_with(text, "NOAUTH") || starts_with(text, "WRONGPASS")) {
+      throw ConfigurationError(
+          "Redis authentication failed at " + url_.to_string() + ": " + text +
+          (url_.password.empty() ? " (the server requires a password: redis://:PASSWORD@host:port)"
+                                 : " (check the password in the URL)"));
+    }
+    throw ConfigurationError("Redis at " + url_.to_string() + " refused the connection setup: " +
+                             text);
+  }
+  failed_connects_ = 0;
+}
+
+void RedisConnection::ensure_connected() {
+  if (context_ != nullptr && pending_ == 0 && peer_closed()) disconnect();
+  if (context_ == nullptr) connect();
+}
+
+void RedisConnection::append(const RedisArgs& args) {
+  if (pending_ == 0) ensure_connected();
+  if (context_ == nullptr) connect();
+  if (redisAppendCommandArgv(context_, static_cast<int>(args.size()),
+                             const_cast<const char**>(args.argv()), args.lengths()) != REDIS_OK) {
+    fail_io("sending a command");
+  }
+  ++pending_;
+}
+
+RedisReply RedisConnection::read_reply() {
+  if (context_ == nullptr || pending_ == 0) {
+    throw Error("Redis connection: read_reply() without a pending command");
+  }
+  void* reply = nullptr;
+  if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr) {
+    if (reply != nullptr) freeReplyObject(reply);
+    fail_io("reading a reply");
+  }
+  --pending_;
+  return RedisReply(static_cast<redisReply*>(reply));
+}
+
+RedisReply RedisConnection::command(const RedisArgs& args) {
+  append(args);
+  return read_reply();
+}
+
+std::vector<RedisReply> RedisConnection::pipeline(const std::vector<RedisArgs>& commands) {
+  for (const auto& c : commands) append(c);
+  std::vector<RedisReply> replies;
+  replies.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply());
+  return replies;
+}
+
+// --- RedisPool ---
+
+RedisPool::RedisPool(RedisUrl url, RedisConnectionOptions options, std::size_t max_connections)
+    : url_(std::move(url)), options_(options), max_connections_(std::max<std::size_t>(1, max_connections)) {}
+
+RedisPool::RedisPool(const std::string& url, RedisConnectionOptions options,
+                     std::size_t max_connections)
+    : RedisPool(RedisUrl::parse(url), options, max_connections) {}
+
+RedisPool::Lease::~Lease() {
+  if (connection_) pool_->release(std::move(connection_));
+}
+
+RedisPool::Lease RedisPool::acquire() {
+  std::unique_lock lock(mutex_);
+  const auto deadline =
+      std::chrono::steady_clock::now() + options_.connect_timeout + options_.command_timeout;
+  while (idle_.empty() && created_ >= max_connections_) {
+    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        created_ >= max_connections_) {
+      throw StoreUnavailable("all " + std::to_string(max_connections_) +
+                             " Redis connections stayed busy");
+    }
+  }
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(c));
+  }
+  ++created_;
+  lock.unlock();
+  return Lease(this, std::make_unique<RedisConnection>(url_, options_));
+}
+
+void RedisPool::release(std::unique_ptr<RedisConnection> connection) {
+  // Unread replies (an exception between append and read): the stream is out of step.
+  if (connection->pending() > 0) connection->disconnect();
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(connection));
+  }
+  available_.notify_one();
+}
+
+}  // namespace es

@@ -1,0 +1,72 @@
+// Why: the key scheme and entry-ID forms of docs/STORAGE.md in one place, shared by the
+// record manager, the snapshot store and the log store, plus the options they share and the
+// "partition count recorded in Redis" rule (a store opened with another count is refused).
+#pragma once
+
+#include "domain/uuid.hpp"
+#include "persistence/partitioning.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace es {
+
+class RedisConnection;
+
+struct RedisStoreOptions {
+  // First part of every key; no braces, spaces or ":entity:" in it.
+  std::string key_prefix = "es";
+  // Partitions of a new store; an existing store must have been created with the same count.
+  // 0: use the count the store was created with (kDefaultPartitions for a new store).
+  int partitions = kDefaultPartitions;
+  // Appends per EVALSHA call and their argument bytes (a larger single append goes alone).
+  std::size_t max_appends_per_call = 64;
+  std::size_t max_bytes_per_call = std::size_t{1} << 20;
+  // COUNT of each XRANGE page when reading.
+  std::size_t read_page_size = 1000;
+};
+
+// The names of the keys of one store (see docs/STORAGE.md).
+class RedisKeys {
+ public:
+  RedisKeys(std::string prefix, int partitions);
+
+  const std::string& prefix() const { return prefix_; }
+  int partitions() const { return partitions_; }
+
+  // {p07}: the hash tag of a partition; two digits, more when partitions > 100.
+  std::string tag(int partition) const;
+  int partition_of(const Uuid& id) const { return es::partition_of(id, partitions_); }
+
+  std::string meta() const;                   // es:meta (hash: partitions)
+  std::string entity(const Uuid& id) const;   // es:{p07}:entity:<uuid>
+  std::string log(int partition) const;       // es:{p07}:log
+  std::string snapshot(const Uuid& id) const; // es:{p07}:snapshot:<uuid>
+  std::string bucket(const Uuid& id) const;   // es:log:<uuid>
+  // SCAN MATCH pattern of every entity stream (the prefix glob-escaped).
+  std::string entity_pattern() const;
+  // The uuid of an entity key of this store; nothing when the key is not one.
+  std::optional<Uuid> entity_id_of(std::string_view key) const;
+
+ private:
+  std::string prefix_;
+  int partitions_;
+  int digits_;
+};
+
+// Checks a key prefix (ConfigurationError when unusable).
+void check_key_prefix(const std::string& prefix);
+
+// Records the partition count in `<prefix>:meta` on first use (HSETNX), or checks it against
+// the recorded one: ConfigurationError on a mismatch. Returns the count in force.
+int open_partitions(RedisConnection& connection, const std::string& prefix, int requested);
+
+// Entry IDs. "<n>-1" -> n (the form the stores write); nothing for any other form.
+std::optional<std::int64_t> parse_exact_id(std::string_view id);
+// "<ms>-<seq>" -> ms; nothing for any other form.
+std::optional<std::int64_t> parse_id_ms(std::string_view id);
+
+}  // namespace es

@@ -1,0 +1,385 @@
+// Why: see redis_record_manager.hpp. Appends are grouped by partition (the script may only
+// touch keys of one hash slot), chunked, sent as EVALSHA calls in one pipeline, and mapped
+// back to one result per request in the caller's order.
+#include "persistence/redis_record_manager.hpp"
+
+#include "domain/errors.hpp"
+#include "persistence/redis_scripts.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace es {
+namespace {
+
+constexpr auto kMaxPosition = std::numeric_limits<std::int64_t>::max();
+
+int open_store(RedisPool& pool, const RedisStoreOptions& options) {
+  check_key_prefix(options.key_prefix);
+  auto lease = pool.acquire();
+  return open_partitions(*lease, options.key_prefix, options.partitions);
+}
+
+[[noreturn]] void throw_read_error(const RedisReplyView& reply, const std::string& what) {
+  if (reply.str().substr(0, 9) == "WRONGTYPE") {
+    throw RecordDecodingError(what + ": the key does not hold a stream");
+  }
+  throw_redis_error(reply, what);
+}
+
+// One entity-stream entry -> record; RecordDecodingError unless it has the stored form.
+SequencedRecord decode_entry(const RedisReplyView& entry, const Uuid& id) {
+  auto fail = [&](const std::string& why) -> SequencedRecord {
+    throw RecordDecodingError("stored event of " + to_string(id) + " cannot be decoded: " + why);
+  };
+  if (!entry.is_array() || entry.size() != 2) return fail("malformed stream entry");
+  auto version = parse_exact_id(entry[0].str());
+  if (!version) return fail("entry id is not of the form <version>-1");
+  auto fields = entry[1];
+  SequencedRecord record;
+  record.sequence_id = id;
+  record.position = *version;
+  bool topic = false, state = false;
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    auto name = fields[i].str();
+    if (name == "topic" && !topic) {
+      record.topic = std::string(fields[i + 1].str());
+      topic = true;
+    } else if (name == "state" && !state) {
+      record.state = std::string(fields[i + 1].str());
+      state = true;
+    } else {
+      return fail("unexpected field in entry " + std::to_string(*version));
+    }
+  }
+  if (fields.size() % 2 != 0) return fail("odd field list");
+  if (!topic) return fail("entry " + std::to_string(*version) + " lacks 'topic'");
+  if (!state) return fail("entry " + std::to_string(*version) + " lacks 'state'");
+  return record;
+}
+
+Notification decode_notification(const RedisReplyView& entry, int partition) {
+  auto fail = [&](const std::string& why) -> Notification {
+    throw RecordDecodingError("notification of partition " + std::to_string(partition) +
+                              " cannot be decoded: " + why);
+  };
+  if (!entry.is_array() || entry.size() != 2) return fail("malformed stream entry");
+  auto position = parse_exact_id(entry[0].str());
+  if (!position) return fail("entry id is not of the form <position>-1");
+  Notification n;
+  n.position = *position;
+  auto fields = entry[1];
+  bool id = false, version = false, topic = false;
+  if (fields.size() % 2 != 0) return fail("odd field list");
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    auto name = fields[i].str();
+    auto value = fields[i + 1].str();
+    if (name == "id" && !id) {
+      auto parsed = parse_uuid(value);
+      if (!parsed) return fail("bad id at position " + std::to_string(n.position));
+      n.sequence_id = *parsed;
+      id = true;
+    } else if (name == "version" && !version) {
+      auto v = parse_exact_id(std::string(value) + "-1");
+      if (!v) return fail("bad version at position " + std::to_string(n.position));
+      n.version = *v;
+      version = true;
+    } else if (name == "topic" && !topic) {
+      n.topic = std::string(value);
+      topic = true;
+    } else {
+      return fail("unexpected field at position " + std::to_string(n.position));
+    }
+  }
+  if (!id || !version || !topic) {
+    return fail("missing field at position " + std::to_string(n.position));
+  }
+  return n;
+}
+
+}  // namespace
+
+// A group of appends of one partition sent in one EVALSHA.
+struct RedisRecordManager::Chunk {
+  int partition = 0;
+  std::vector<std::size_t> requests;  // indexes into the caller's requests
+  std::size_t bytes = 0;
+  bool done = false;
+};
+
+RedisRecordManager::RedisRecordManager(std::shared_ptr<RedisPool> pool, RedisStoreOptions options)
+    : pool_(std::move(pool)),
+      options_(std::move(options)),
+      keys_(options_.key_prefix, open_store(*pool_, options_)) {
+  if (options_.max_appends_per_call == 0) options_.max_appends_per_call = 1;
+  if (options_.read_page_size == 0) options_.read_page_size = 1000;
+  auto lease = pool_->acquire();
+  load_script(*lease);
+}
+
+void RedisRecordManager::load_script(RedisConnection& connection) {
+  auto reply = connection.command({"SCRIPT", "LOAD", kAppendScript});
+  if (reply.is_error()) throw_redis_error(reply.view(), "loading the append script");
+  // The SHA1 of the text never changes: set once here, only checked on a reload (another
+  // thread may be reading it).
+  if (script_sha_.empty()) {
+    script_sha_ = std::string(reply.str());
+  } else if (reply.str() != script_sha_) {
+    throw Error("Redis gave the append script another SHA1");
+  }
+}
+
+std::vector<AppendResult> RedisRecordManager::append_batch(
+    const std::vector<AppendRequest>& requests) {
+  std::vector<AppendResult> results(requests.size());
+  // Group by partition, keeping the caller's order inside each group.
+  std::map<int, std::vector<Chunk>> groups;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& request = requests[i];
+    if (auto problem = validate_append(request)) {
+      results[i] = {AppendStatus::invalid, *problem};
+      continue;
+    }
+    std::size_t bytes = 64;
+    for (const auto& r : request.records) bytes += r.topic.size() + r.state.size() + 16;
+    const int partition = keys_.partition_of(request.sequence_id);
+    auto& chunks = groups[partition];
+    if (chunks.empty() || chunks.back().requests.size() >= options_.max_appends_per_call ||
+        (!chunks.back().requests.empty() &&
+         chunks.back().bytes + bytes > options_.max_bytes_per_call)) {
+      chunks.push_back(Chunk{partition, {}, 0, false});
+    }
+    chunks.back().requests.push_back(i);
+    chunks.back().bytes += bytes;
+  }
+  std::vector<Chunk> chunks;
+  for (auto& [partition, list] : groups) {
+    for (auto& c : list) chunks.push_back(std::move(c));
+  }
+  if (chunks.empty()) return results;
+
+  auto lease = pool_->acquire();
+  run_chunks(*lease, requests, chunks, results);
+  if (std::any_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return !c.done; })) {
+    // NOSCRIPT: the server lost its scripts (a restart); load again and resend those.
+    load_script(*lease);
+    run_chunks(*lease, requests, chunks, results);
+    if (std::any_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return !c.done; })) {
+      throw StoreUnavailable("Redis keeps forgetting the append script");
+    }
+  }
+  return results;
+}
+
+void RedisRecordManager::run_chunks(RedisConnection& connection,
+                                    const std::vector<AppendRequest>& requests,
+                                    std::vector<Chunk>& chunks,
+                                    std::vector<AppendResult>& results) {
+  std::vector<Chunk*> sent;
+  for (auto& chunk : chunks) {
+    if (chunk.done) continue;
+    RedisArgs args;
+    const std::size_t n = chunk.requests.size();
+    args.add("EVALSHA").add(std::string_view(script_sha_)).add(static_cast<std::int64_t>(n + 1));
+    args.add_copy(keys_.log(chunk.partition));
+    for (auto i : chunk.requests) args.add_copy(keys_.entity(requests[i].sequence_id));
+    args.add(static_cast<std::int64_t>(n));
+    for (auto i : chunk.requests) {
+      const auto& request = requests[i];
+      args.add_copy(to_string(request.sequence_id));
+      args.add(request.expected_version);
+      args.add(static_cast<std::int64_t>(request.records.size()));
+      for (const auto& r : request.records) args.add(std::string_view(r.topic)).add(std::string_view(r.state));
+    }
+    connection.append(args);  // hiredis copies the arguments into its output buffer
+    sent.push_back(&chunk);
+  }
+
+  std::string unavailable;
+  for (auto* chunk : sent) {
+    auto reply = connection.read_reply();
+    if (reply.is_error()) {
+      auto text = reply.str();
+      if (text.substr(0, 8) == "NOSCRIPT") continue;  // resent by the caller
+      chunk->done = true;
+      if (is_unavailable_error(text)) {
+        unavailable = std::string(text.substr(0, 200));
+        continue;
+      }
+      for (auto i : chunk->requests) {
+        results[i] = {AppendStatus::invalid,
+                      "Redis refused the append: " + std::string(text.substr(0, 200))};
+      }
+      continue;
+    }
+    chunk->done = true;
+    if (reply.size() != 2 * chunk->requests.size()) {
+      throw Error("the append script returned an unexpected reply");
+    }
+    for (std::size_t k = 0; k < chunk->requests.size(); ++k) {
+      const auto i = chunk->requests[k];
+      if (reply[2 * k].integer() == 1) {
+        results[i] = {AppendStatus::stored, {}};
+      } else {
+        results[i] = {AppendStatus::conflict,
+                      "sequence " + to_string(requests[i].sequence_id) + " is at version " +
+                          std::to_string(reply[2 * k + 1].integer()) + ", not " +
+                          std::to_string(requests[i].expected_version)};
+      }
+    }
+  }
+  if (!unavailable.empty()) {
+    throw StoreUnavailable("Redis at " + pool_->url().to_string() +
+                           " did not take every append: " + unavailable);
+  }
+}
+
+std::vector<SequencedRecord> RedisRecordManager::read(const Uuid& id,
+                                                      const ReadQuery& query) const {
+  std::vector<SequencedRecord> out;
+  auto range = query.range();
+  if (!range) return out;
+  std::int64_t first = std::max<std::int64_t>(range->first, 0);
+  std::int64_t last = range->second;
+  if (last < first) return out;
+  const std::size_t limit = query.limit.value_or(std::numeric_limits<std::size_t>::max());
+  const std::string key = keys_.entity(id);
+  auto lease = pool_->acquire();
+  while (out.size() < limit && first <= last) {
+    const std::size_t count = std::min(options_.read_page_size, limit - out.size());
+    RedisArgs args{query.ascending ? "XRANGE" : "XREVRANGE", key};
+    const std::string lo = std::to_string(first);
+    const std::string hi = last == kMaxPosition ? "+" : std::to_string(last);
+    if (query.ascending) {
+      args.add(std::string_view(lo)).add(std::string_view(hi));
+    } else {
+      args.add(std::string_view(hi)).add(std::string_view(lo));
+    }
+    args.add("COUNT").add(static_cast<std::int64_t>(count));
+    auto reply = lease->command(args);
+    if (reply.is_error()) throw_read_error(reply.view(), "reading the events of " + to_string(id));
+    for (std::size_t i = 0; i < reply.size(); ++i) out.push_back(decode_entry(reply[i], id));
+    if (reply.size() < count) break;
+    const auto seen = out.back().position;
+    if (query.ascending) {
+      if (seen == kMaxPosition) break;
+      first = seen + 1;
+    } else {
+      last = seen - 1;
+    }
+  }
+  return out;
+}
+
+std::int64_t RedisRecordManager::highest_of(RedisConnection& connection,
+                                            const std::string& key) const {
+  auto top = connection.command({"XREVRANGE", key, "+", "-", "COUNT", "1"});
+  if (top.is_error()) throw_read_error(top.view(), "reading the top of a stream");
+  if (top.size() > 0) {
+    auto id = parse_exact_id(top[0][0].str());
+    if (!id) throw RecordDecodingError("a stream's top entry id is not of the form <n>-1");
+    return *id;
+  }
+  // Empty or missing: an emptied stream keeps its last generated id.
+  auto info = connection.command({"XINFO", "STREAM", key});
+  if (info.is_error()) {
+    if (info.str().find("no such key") != std::string_view::npos) return -1;
+    throw_read_error(info.view(), "reading a stream's last id");
+  }
+  for (std::size_t i = 0; i + 1 < info.size(); i += 2) {
+    if (info[i].str() == "last-generated-id") {
+      auto id = info[i + 1].str();
+      if (id == "0-0") return -1;
+      auto ms = parse_id_ms(id);
+      if (!ms) throw RecordDecodingError("a stream's last generated id is malformed");
+      return *ms;
+    }
+  }
+  throw RecordDecodingError("XINFO STREAM gave no last-generated-id");
+}
+
+std::int64_t RedisRecordManager::highest_position(const Uuid& id) const {
+  auto lease = pool_->acquire();
+  return highest_of(*lease, keys_.entity(id));
+}
+
+SequenceIdPage RedisRecordManager::list_sequence_ids(const std::string& cursor,
+                                                     std::size_t count) const {
+  std::string next = cursor.empty() ? "0" : cursor;
+  for (char c : next) {
+    if (c < '0' || c > '9') throw InvalidInput("bad sequence-id cursor");
+  }
+  const std::string pattern = keys_.entity_pattern();
+  const std::string hint = std::to_string(std::max<std::size_t>(count, 1));
+  SequenceIdPage page;
+  auto lease = pool_->acquire();
+  // SCAN may return empty pages; go on until something is found or the scan is complete.
+  do {
+    auto reply = lease->command({"SCAN", next, "MATCH", pattern, "COUNT", hint});
+    if (reply.is_error()) throw_redis_error(reply.view(), "listing the entity streams");
+    if (reply.size() != 2) throw Error("unexpected SCAN reply");
+    next = std::string(reply[0].str());
+    auto keys = reply[1];
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      auto key = keys[i].str();
+      auto id = keys_.entity_id_of(key);
+      if (!id) {
+        throw RecordDecodingError("a key named like an entity stream has no valid entity id");
+      }
+      page.ids.push_back(*id);
+    }
+  } while (page.ids.empty() && next != "0");
+  if (next != "0") page.next_cursor = next;
+  return page;
+}
+
+void RedisRecordManager::delete_records(const Uuid& id, std::int64_t to_position) {
+  if (to_position < 0) return;
+  const std::string key = keys_.entity(id);
+  const std::string to = std::to_string(to_position);
+  const std::string page = std::to_string(options_.read_page_size);
+  auto lease = pool_->acquire();
+  for (;;) {
+    auto reply = lease->command({"XRANGE", key, "-", to, "COUNT", page});
+    if (reply.is_error()) throw_read_error(reply.view(), "deleting events of " + to_string(id));
+    if (reply.size() == 0) return;
+    RedisArgs del{"XDEL", key};
+    for (std::size_t i = 0; i < reply.size(); ++i) del.add(reply[i][0].str());
+    auto deleted = lease->command(del);
+    if (deleted.is_error()) throw_redis_error(deleted.view(), "deleting events of " + to_string(id));
+    if (reply.size() < options_.read_page_size) return;
+  }
+}
+
+std::vector<Notification> RedisRecordManager::read_notifications(int partition,
+                                                                 std::int64_t start,
+                                                                 std::size_t limit) const {
+  if (partition < 0 || partition >= partitions()) throw InvalidInput("no such partition");
+  if (start < 1) throw InvalidInput("notification positions start at 1");
+  std::vector<Notification> out;
+  const std::string key = keys_.log(partition);
+  auto lease = pool_->acquire();
+  std::int64_t from = start;
+  while (out.size() < limit) {
+    const std::size_t count = std::min(options_.read_page_size, limit - out.size());
+    const std::string lo = std::to_string(from);
+    auto reply = lease->command(RedisArgs{"XRANGE", key, lo, "+", "COUNT"}.add(
+        static_cast<std::int64_t>(count)));
+    if (reply.is_error()) throw_read_error(reply.view(), "reading the notification log");
+    for (std::size_t i = 0; i < reply.size(); ++i) {
+      out.push_back(decode_notification(reply[i], partition));
+    }
+    if (reply.size() < count) break;
+    from = out.back().position + 1;
+  }
+  return out;
+}
+
+std::int64_t RedisRecordManager::last_notification_position(int partition) const {
+  if (partition < 0 || partition >= partitions()) throw InvalidInput("no such partition");
+  auto lease = pool_->acquire();
+  return std::max<std::int64_t>(0, highest_of(*lease, keys_.log(partition)));
+}
+
+}  // namespace es

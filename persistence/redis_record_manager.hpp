@@ -1,0 +1,50 @@
+// Why: the production event store: one Redis stream per entity (entry ID = version), a
+// notification log per partition, version-checked appends in one Lua script per partition
+// group, many appends per round trip. Layout: docs/STORAGE.md. Thread-safe: every operation
+// borrows one connection from the shared pool.
+#pragma once
+
+#include "persistence/record_manager.hpp"
+#include "persistence/redis_connection.hpp"
+#include "persistence/redis_keys.hpp"
+
+#include <memory>
+#include <string>
+
+namespace es {
+
+class RedisRecordManager final : public RecordManager {
+ public:
+  // Opens (or creates) the store under options.key_prefix: records or checks the partition
+  // count (ConfigurationError on a mismatch) and loads the append script. StoreUnavailable
+  // when Redis cannot be reached, ConfigurationError on a wrong password.
+  explicit RedisRecordManager(std::shared_ptr<RedisPool> pool, RedisStoreOptions options = {});
+
+  std::vector<AppendResult> append_batch(const std::vector<AppendRequest>& requests) override;
+  std::vector<SequencedRecord> read(const Uuid& id, const ReadQuery& query) const override;
+  std::int64_t highest_position(const Uuid& id) const override;
+  SequenceIdPage list_sequence_ids(const std::string& cursor, std::size_t count) const override;
+  void delete_records(const Uuid& id, std::int64_t to_position) override;
+
+  int partitions() const override { return keys_.partitions(); }
+  std::vector<Notification> read_notifications(int partition, std::int64_t start,
+                                               std::size_t limit) const override;
+  std::int64_t last_notification_position(int partition) const override;
+
+  const RedisKeys& keys() const { return keys_; }
+  const std::shared_ptr<RedisPool>& pool() const { return pool_; }
+
+ private:
+  struct Chunk;
+  void load_script(RedisConnection& connection);
+  void run_chunks(RedisConnection& connection, const std::vector<AppendRequest>& requests,
+                  std::vector<Chunk>& chunks, std::vector<AppendResult>& results);
+  std::int64_t highest_of(RedisConnection& connection, const std::string& key) const;
+
+  std::shared_ptr<RedisPool> pool_;
+  RedisStoreOptions options_;
+  RedisKeys keys_;
+  std::string script_sha_;
+};
+
+}  // namespace es
