@@ -1,7 +1,37 @@
 #include "actors/runtime_config.hpp"
 
+#include "actors/error_code.hpp"
+#include "actors/example_actors.hpp"
+
+#include <caf/io/middleman.hpp>
+
 namespace es {
 
-RuntimeConfig::RuntimeConfig() = default;
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<EventView>("es.EventView")
+      .add_message_type<std::vector<EventView>>("std::vector<es.EventView>")
+      .add_message_type<SnapshotTaken>("es.SnapshotTaken")
+      .add_message_type<RepositoryStats>("es.RepositoryStats")
+      .add_message_type<AttributeChange>("es.AttributeChange")
+      .add_message_type<std::vector<AttributeChange>>("std::vector<es.AttributeChange>")
+      .add_message_type<ExampleCommand>("es.ExampleCommand")
+      .add_message_type<ExampleView>("es.ExampleView")
+      .add_message_type<example_actor>("es.example_actor")
+      .add_message_type<example_repository_actor>("es.example_repository_actor");
+  cfg.add_error_category(caf::atom("es"), [](std::uint8_t code, caf::atom_value,
+                                              const caf::message& context) -> std::string {
+    std::string out = to_string(static_cast<ErrorCode>(code));
+    if (context.match_elements<std::string>()) out += ": " + context.get_as<std::string>(0);
+    return out;
+  });
+}
+
+RuntimeConfig::RuntimeConfig(std::size_t threads, bool load_middleman) {
+  register_message_types(*this);
+  if (threads > 0) set("scheduler.max-threads", threads);
+  if (load_middleman) load<caf::io::middleman>();
+  // The runtime prints nothing on its own; programs report what matters.
+  set("logger.console", caf::atom("none"));
+}
 
 }  // namespace es

@@ -34,7 +34,8 @@ std::string base64_encode(std::string_view bytes) {
     o[3] = kAlphabet[v & 63];
   }
   if (i < n) {  // 1 or 2 bytes left; the '=' already in place stay
-    const std::uint32_t v = (std::uint32_t{p[i]} << 16) | (i + 1 < n ? std::uint32_t{p[i + 1]} << 8 : 0);
+    const std::uint32_t v =
+        (std::uint32_t{p[i]} << 16) | (i + 1 < n ? std::uint32_t{p[i + 1]} << 8 : 0);
     o[0] = kAlphabet[(v >> 18) & 63];
     o[1] = kAlphabet[(v >> 12) & 63];
     if (i + 1 < n) o[2] = kAlphabet[(v >> 6) & 63];

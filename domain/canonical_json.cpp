@@ -71,42 +71,103 @@ constexpr std::array<char, 128> make_escape_table() {
 constexpr std::array<char, 128> kEscape = make_escape_table();
 constexpr char kHex[] = "0123456789abcdef";
 
-// Appends `s` as a JSON string literal, validating UTF-8 on the way.
-void append_string(std::string& out, std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+// Output cursor over `out`: grows the string in large steps and writes through a raw pointer,
+// so that the many tiny writes of a serialisation cost no per-call capacity bookkeeping.
+// finish() trims `out` to what was written.
+class Sink {
+ public:
+  explicit Sink(std::string& out) : out_(out) {
+    const std::size_t used = out.size();
+    out.resize(used + kHeadroom);  // zero-fills only the headroom, never the whole capacity
+    p_ = out.data() + used;
+    end_ = out.data() + out.size();
+  }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  // Makes room for `n` more bytes; returns the write position (advance it with commit()).
+  char* reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n) grow(n);
+    return p_;
+  }
+  void commit(char* position) noexcept { p_ = position; }
+
+  void put(char c) {
+    *reserve(1) = c;
+    ++p_;
+  }
+  void write(const char* data, std::size_t n) {
+    std::memcpy(reserve(n), data, n);
+    p_ += n;
+  }
+  void finish() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+
+ private:
+  static constexpr std::size_t kHeadroom = 512;  // fits a typical event without regrowth
+
+  void grow(std::size_t n) {
+    const std::size_t used = static_cast<std::size_t>(p_ - out_.data());
+    out_.resize(std::max(2 * out_.size(), used + n + kHeadroom));
+    p_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+
+  std::string& out_;
+  char* p_;
+  char* end_;
+};
+
+// Writes `s` as a JSON string literal, validating UTF-8 on the way.
+void append_string(Sink& sink, std::string_view s) {
+  const auto* in = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  out.push_back('"');
-  std::size_t start = 0;  // first byte not yet copied to out
+  // Input is processed in chunks, each with room reserved for its worst case (every byte
+  // becoming \u00xx, plus 7 bytes a step may run past the chunk end, plus the quotes).
+  constexpr std::size_t kChunk = 4096;
+  char* o = sink.reserve(2);  // both quotes of an empty string
+  *o++ = '"';
   std::size_t i = 0;
   while (i < n) {
-    if (n - i >= 8 && !needs_attention(load8(p + i))) {
-      i += 8;
-      continue;
-    }
-    const unsigned c = p[i];
-    if (c >= 0x80) {
-      const std::size_t len = utf8_sequence_length(p + i, n - i);
-      if (len == 0) throw InvalidInput("canonical_json: string is not valid UTF-8");
-      i += len;
-      continue;
-    }
-    const char esc = kEscape[c];
-    if (esc == 0) {
+    const std::size_t chunk_end = std::min(n, i + kChunk);
+    sink.commit(o);
+    o = sink.reserve(6 * (chunk_end - i) + 16);
+    while (i < chunk_end) {
+      if (n - i >= 8) {
+        const std::uint64_t w = load8(in + i);
+        if (!needs_attention(w)) {
+          std::memcpy(o, &w, sizeof w);
+          o += 8;
+          i += 8;
+          continue;
+        }
+      }
+      const unsigned c = in[i];
+      if (c >= 0x80) {
+        const std::size_t len = utf8_sequence_length(in + i, n - i);
+        if (len == 0) throw InvalidInput("canonical_json: string is not valid UTF-8");
+        for (std::size_t j = 0; j < len; ++j) *o++ = static_cast<char>(in[i + j]);
+        i += len;
+        continue;
+      }
+      const char esc = kEscape[c];
+      if (esc == 0) {
+        *o++ = static_cast<char>(c);
+      } else if (esc == 'u') {
+        *o++ = '\\';
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = kHex[c >> 4];
+        *o++ = kHex[c & 0xF];
+      } else {
+        *o++ = '\\';
+        *o++ = esc;
+      }
       ++i;
-      continue;
     }
-    out.append(s.data() + start, i - start);
-    if (esc == 'u') {
-      const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      out.append(u, sizeof u);
-    } else {
-      const char e[2] = {'\\', esc};
-      out.append(e, sizeof e);
-    }
-    start = ++i;
   }
-  out.append(s.data() + start, n - start);
-  out.push_back('"');
+  *o++ = '"';  // the reservations above always leave room for it
+  sink.commit(o);
 }
 
 // Byte order of UTF-8 is code point order; UTF-16 order differs only in that supplementary
@@ -136,22 +197,21 @@ constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
 constexpr std::int64_t kMaxExactInt64 = 9007199254740992LL;
 
 template <class Int>
-void append_integer(std::string& out, Int v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+void append_integer(Sink& sink, Int v) {
+  char* o = sink.reserve(24);
+  sink.commit(std::to_chars(o, o + 24, v).ptr);
 }
 
 // ECMAScript Number::toString(d) for a finite double (ECMA-262 Number::toString, radix 10).
-void append_double(std::string& out, double d) {
+void append_double(Sink& sink, double d) {
   if (!std::isfinite(d)) throw InvalidInput("canonical_json: number is not finite");
   if (d == 0) {  // also -0
-    out.push_back('0');
+    sink.put('0');
     return;
   }
   // Integral values up to 2^53 are their own shortest round-trip digits.
   if (std::fabs(d) <= kMaxExactInteger && std::trunc(d) == d) {
-    append_integer(out, static_cast<std::int64_t>(d));
+    append_integer(sink, static_cast<std::int64_t>(d));
     return;
   }
   // Shortest round-trip digits in the form [-]d[.ddd]e(+|-)xx.
@@ -175,8 +235,9 @@ void append_double(std::string& out, double d) {
   if (exp_negative) e = -e;
   const int n = e + 1;  // value = 0.d1d2...dk * 10^n
 
-  char buf[40];
-  char* o = buf;
+  constexpr std::size_t kMaxLength = 32;  // longest: "-0.00000" + 17 digits = 25
+  char* const start = sink.reserve(kMaxLength);
+  char* o = start;
   if (negative) *o++ = '-';
   if (k <= n && n <= 21) {  // integer: digits then n-k zeros
     o = std::copy(digits, digits + k, o);
@@ -198,25 +259,25 @@ void append_double(std::string& out, double d) {
     }
     *o++ = 'e';
     *o++ = e < 0 ? '-' : '+';
-    o = std::to_chars(o, buf + sizeof buf, e < 0 ? -e : e).ptr;
+    o = std::to_chars(o, start + kMaxLength, e < 0 ? -e : e).ptr;
   }
-  out.append(buf, static_cast<std::size_t>(o - buf));
+  sink.commit(o);
 }
 
-void append_value(std::string& out, const json::value& v);
+void append_value(Sink& sink, const json::value& v);
 
-void append_array(std::string& out, const json::array& a) {
-  out.push_back('[');
+void append_array(Sink& sink, const json::array& a) {
+  sink.put('[');
   bool first = true;
   for (const auto& element : a) {
-    if (!first) out.push_back(',');
+    if (!first) sink.put(',');
     first = false;
-    append_value(out, element);
+    append_value(sink, element);
   }
-  out.push_back(']');
+  sink.put(']');
 }
 
-void append_object(std::string& out, const json::object& o) {
+void append_object(Sink& sink, const json::object& o) {
   const std::size_t n = o.size();
   // Sort pointers to the members; small objects (all events) sort on the stack.
   constexpr std::size_t kOnStack = 32;
@@ -232,108 +293,109 @@ void append_object(std::string& out, const json::object& o) {
   std::sort(members, members + n, [](const json::key_value_pair* x, const json::key_value_pair* y) {
     return utf16_less(x->key(), y->key());
   });
-  out.push_back('{');
+  sink.put('{');
   for (i = 0; i < n; ++i) {
-    if (i != 0) out.push_back(',');
-    append_string(out, members[i]->key());
-    out.push_back(':');
-    append_value(out, members[i]->value());
+    if (i != 0) sink.put(',');
+    append_string(sink, members[i]->key());
+    sink.put(':');
+    append_value(sink, members[i]->value());
   }
-  out.push_back('}');
+  sink.put('}');
 }
 
-void append_value(std::string& out, const json::value& v) {
+void append_value(Sink& sink, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
-      out.append("null", 4);
+      sink.write("null", 4);
       return;
     case json::kind::bool_:
       if (v.get_bool()) {
-        out.append("true", 4);
+        sink.write("true", 4);
       } else {
-        out.append("false", 5);
+        sink.write("false", 5);
       }
       return;
     case json::kind::int64: {
       const std::int64_t i = v.get_int64();
       if (i >= -kMaxExactInt64 && i <= kMaxExactInt64) {
-        append_integer(out, i);
+        append_integer(sink, i);
       } else {
-        append_double(out, static_cast<double>(i));
+        append_double(sink, static_cast<double>(i));
       }
       return;
     }
     case json::kind::uint64: {
       const std::uint64_t u = v.get_uint64();
       if (u <= static_cast<std::uint64_t>(kMaxExactInt64)) {
-        append_integer(out, u);
+        append_integer(sink, u);
       } else {
-        append_double(out, static_cast<double>(u));
+        append_double(sink, static_cast<double>(u));
       }
       return;
     }
     case json::kind::double_:
-      append_double(out, v.get_double());
+      append_double(sink, v.get_double());
       return;
     case json::kind::string:
-      append_string(out, v.get_string());
+      append_string(sink, v.get_string());
       return;
     case json::kind::array:
-      append_array(out, v.get_array());
+      append_array(sink, v.get_array());
       return;
     case json::kind::object:
-      append_object(out, v.get_object());
+      append_object(sink, v.get_object());
       return;
   }
 }
 
-// Runs `append` and restores `out` to its previous size if it throws.
-template <class F>
-void append_or_restore(std::string& out, F&& append) {
+// Serialises with `write(sink)` onto the end of `out`; on an exception `out` gets back its
+// previous size (the sink may have grown it).
+template <class Write>
+void append_with(std::string& out, Write&& write) {
   const std::size_t old_size = out.size();
   try {
-    append();
+    Sink sink(out);
+    write(sink);
+    sink.finish();
   } catch (...) {
     out.resize(old_size);
     throw;
   }
 }
 
-constexpr std::size_t kInitialCapacity = 256;  // a typical event is ~200 bytes
+template <class Write>
+std::string serialize_with(Write&& write) {
+  std::string out;
+  Sink sink(out);
+  write(sink);
+  sink.finish();
+  return out;
+}
 
 }  // namespace
 
 void canonical_json_append(std::string& out, const boost::json::value& v) {
-  append_or_restore(out, [&] { append_value(out, v); });
+  append_with(out, [&](Sink& sink) { append_value(sink, v); });
 }
 
 void canonical_json_append(std::string& out, const boost::json::object& o) {
-  append_or_restore(out, [&] { append_object(out, o); });
+  append_with(out, [&](Sink& sink) { append_object(sink, o); });
 }
 
 void canonical_json_append(std::string& out, const boost::json::array& a) {
-  append_or_restore(out, [&] { append_array(out, a); });
+  append_with(out, [&](Sink& sink) { append_array(sink, a); });
 }
 
 std::string canonical_json(const boost::json::value& v) {
-  std::string out;
-  out.reserve(kInitialCapacity);
-  append_value(out, v);
-  return out;
+  return serialize_with([&](Sink& sink) { append_value(sink, v); });
 }
 
 std::string canonical_json(const boost::json::object& o) {
-  std::string out;
-  out.reserve(kInitialCapacity);
-  append_object(out, o);
-  return out;
+  return serialize_with([&](Sink& sink) { append_object(sink, o); });
 }
 
 std::string canonical_json(const boost::json::array& a) {
-  std::string out;
-  out.reserve(kInitialCapacity);
-  append_array(out, a);
-  return out;
+  return serialize_with([&](Sink& sink) { append_array(sink, a); });
 }
 
 bool is_valid_utf8(std::string_view s) noexcept {

@@ -64,18 +64,27 @@ struct Inflater {
   Inflater& operator=(const Inflater&) = delete;
 };
 
-// Inputs up to this size go through compress_small(); zlib's deflate spends ~10 us building
-// Huffman trees per call even for a 250-byte input, 5x the budget of one event.
+// Inputs up to this size go through compress_small(): zlib's deflate spends ~7 us per call
+// building Huffman trees even for a 250-byte input, 4x the cost of the rest of encrypt().
 constexpr std::size_t kSmallInput = 4096;
 
-// LSB-first bit packing as deflate (RFC 1951 3.1.1) wants it, into a buffer sized in advance.
+// LSB-first bit packing as deflate (RFC 1951 3.1.1) wants it, into a buffer sized in advance
+// with 8 bytes of slack: every put() stores 8 bytes and advances by the whole bytes filled.
 class BitWriter {
  public:
   explicit BitWriter(unsigned char* out) : out_(out) {}
   void put(std::uint32_t bits, int count) {  // count <= 24
     acc_ |= std::uint64_t{bits} << fill_;
     fill_ += count;
-    for (; fill_ >= 8; fill_ -= 8, acc_ >>= 8) *out_++ = static_cast<unsigned char>(acc_);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    const std::uint64_t little_endian = __builtin_bswap64(acc_);
+#else
+    const std::uint64_t little_endian = acc_;
+#endif
+    std::memcpy(out_, &little_endian, sizeof(little_endian));
+    out_ += fill_ >> 3;
+    acc_ >>= fill_ & ~7;
+    fill_ &= 7;
   }
   unsigned char* finish() {
     if (fill_ > 0) *out_++ = static_cast<unsigned char>(acc_);
@@ -103,7 +112,10 @@ constexpr std::uint16_t reverse_bits(std::uint32_t code, int count) {
 constexpr std::array<Code, 288> make_fixed_codes() {
   std::array<Code, 288> codes{};
   for (unsigned s = 0; s < 288; ++s) {
-    const std::uint32_t code = s < 144 ? 0x30 + s : s < 256 ? 0x190 + s - 144 : s < 280 ? s - 256 : 0xC0 + s - 280;
+    const std::uint32_t code = s < 144   ? 0x30 + s
+                               : s < 256 ? 0x190 + s - 144
+                               : s < 280 ? s - 256
+                                         : 0xC0 + s - 280;
     const int length = s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8;
     codes[s] = Code{reverse_bits(code, length), static_cast<std::uint8_t>(length)};
   }
@@ -111,13 +123,14 @@ constexpr std::array<Code, 288> make_fixed_codes() {
 }
 constexpr std::array<Code, 288> kFixedCodes = make_fixed_codes();
 
-constexpr std::uint16_t kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                           31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+constexpr std::uint16_t kLengthBase[29] = {3,  4,  5,  6,   7,   8,   9,   10,  11, 13,
+                                           15, 17, 19, 23,  27,  31,  35,  43,  51, 59,
+                                           67, 83, 99, 115, 131, 163, 195, 227, 258};
 constexpr std::uint8_t kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
                                            2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr std::uint16_t kDistBase[30] = {1,    2,    3,    4,    5,    7,     9,     13,    17,  25,
-                                         33,   49,   65,   97,   129,  193,   257,   385,   513, 769,
-                                         1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+constexpr std::uint16_t kDistBase[30] = {
+    1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
+    193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
 constexpr std::uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
                                          6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
@@ -130,8 +143,9 @@ void put_symbol(BitWriter& bits, unsigned symbol) {
 std::string compress_small(std::string_view in) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t n = in.size();
-  // Worst case: 9 bits per literal, plus header, block header, end of block and checksum.
-  std::string out(2 + (9 * n + 10 + 7) / 8 + 4, '\0');
+  // Worst case: 9 bits per literal, plus header, block header, end of block, checksum and the
+  // BitWriter's slack.
+  std::string out(2 + (9 * n + 10 + 7) / 8 + 4 + 8, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   o[0] = 0x78;  // CMF: deflate, 32 KiB window
   o[1] = 0x01;  // FLG: fastest level, no dictionary; (CMF * 256 + FLG) % 31 == 0
@@ -139,31 +153,31 @@ std::string compress_small(std::string_view in) {
   bits.put(1, 1);  // BFINAL
   bits.put(1, 2);  // BTYPE = fixed Huffman
 
-  constexpr int kHashBits = 11;
-  std::uint16_t head[1 << kHashBits] = {};  // position + 1 of the last 3-byte prefix per hash
-  const auto hash = [p](std::size_t i) {
-    const std::uint32_t v = p[i] | (std::uint32_t{p[i + 1]} << 8) | (std::uint32_t{p[i + 2]} << 16);
-    return (v * 2654435761u) >> (32 - kHashBits);
+  // The last position of a 3-byte prefix per hash; 0 when none (position 0 is a harmless
+  // candidate: a match is always checked). No bigger than the input needs.
+  std::uint16_t head[1 << 12];
+  int hash_bits = 8;
+  while (hash_bits < 12 && (std::size_t{1} << hash_bits) < n) ++hash_bits;
+  std::memset(head, 0, sizeof(head[0]) << hash_bits);
+  const auto prefix = [p](std::size_t i) {
+    return p[i] | (std::uint32_t{p[i + 1]} << 8) | (std::uint32_t{p[i + 2]} << 16);
   };
+  const int shift = 32 - hash_bits;
   std::size_t i = 0;
-  while (i < n) {
-    std::size_t length = 0;
-    std::size_t distance = 0;
-    if (i + 3 <= n) {
-      const std::uint32_t h = hash(i);
-      if (head[h] != 0) {
-        const std::size_t candidate = head[h] - 1u;
-        const std::size_t max = std::min<std::size_t>(258, n - i);
-        while (length < max && p[candidate + length] == p[i + length]) ++length;
-        distance = i - candidate;
-      }
-      head[h] = static_cast<std::uint16_t>(i + 1);
-    }
-    if (length < 3) {
+  while (i + 3 <= n) {
+    const std::uint32_t v = prefix(i);
+    const std::uint32_t h = (v * 2654435761u) >> shift;
+    const std::size_t candidate = head[h];
+    head[h] = static_cast<std::uint16_t>(i);
+    if (candidate >= i || prefix(candidate) != v) {
       put_symbol(bits, p[i]);
       ++i;
       continue;
     }
+    std::size_t length = 3;
+    const std::size_t max = std::min<std::size_t>(258, n - i);
+    while (length < max && p[candidate + length] == p[i + length]) ++length;
+    const std::size_t distance = i - candidate;
     unsigned lc = 0;
     while (lc < 28 && kLengthBase[lc + 1] <= length) ++lc;
     put_symbol(bits, 257 + lc);
@@ -173,10 +187,11 @@ std::string compress_small(std::string_view in) {
     bits.put(reverse_bits(dc, 5), 5);
     bits.put(static_cast<std::uint32_t>(distance - kDistBase[dc]), kDistExtra[dc]);
     for (std::size_t j = i + 1; j < i + length && j + 3 <= n; ++j) {
-      head[hash(j)] = static_cast<std::uint16_t>(j + 1);
+      head[(prefix(j) * 2654435761u) >> shift] = static_cast<std::uint16_t>(j);
     }
     i += length;
   }
+  for (; i < n; ++i) put_symbol(bits, p[i]);
   put_symbol(bits, 256);  // end of block
   o = bits.finish();
   const uLong adler = adler32(adler32(0, Z_NULL, 0), p, static_cast<uInt>(n));
@@ -189,7 +204,7 @@ std::string compress_small(std::string_view in) {
 std::string zlib_compress(std::string_view in) {
   if (in.size() <= kSmallInput) return compress_small(in);
   thread_local Deflater d;
-  if (!d.ok || deflateReset(&d.zs) != Z_OK || in.size() > UINT_MAX / 2) {
+  if (!d.ok || deflateReset(&d.zs) != Z_OK) {
     throw Error("cipher: zlib compression failed");
   }
   std::string out(deflateBound(&d.zs, static_cast<uLong>(in.size())), '\0');
@@ -205,7 +220,7 @@ std::string zlib_compress(std::string_view in) {
 // Inflates one complete zlib stream, refusing trailing bytes and outputs over the limit.
 std::string zlib_decompress(const unsigned char* in, std::size_t size) {
   thread_local Inflater f;
-  if (!f.ok || inflateReset(&f.zs) != Z_OK || size > UINT_MAX) {
+  if (!f.ok || inflateReset(&f.zs) != Z_OK || size > INT_MAX) {
     throw RecordDecodingError("cipher: zlib decompression failed");
   }
   constexpr std::size_t kLimit = AesGcmCipher::kMaxPlaintextSize;
@@ -331,8 +346,7 @@ AesGcmCipher::AesGcmCipher(std::string key_bytes)
   const char* name = gcm_name(size);
   if (name == nullptr) {
     cleanse(key_bytes);
-    throw ConfigurationError("cipher: key must be 16, 24 or 32 bytes, got " +
-                             std::to_string(size));
+    throw ConfigurationError("cipher: key must be 16, 24 or 32 bytes, got " + std::to_string(size));
   }
   std::memcpy(key_.data(), key_bytes.data(), size);
   key_size_ = size;
@@ -376,13 +390,16 @@ AesGcmCipher& AesGcmCipher::operator=(const AesGcmCipher& other) {
   return *this;
 }
 
-AesGcmCipher::~AesGcmCipher() { OPENSSL_cleanse(key_.data(), key_.size()); }
+AesGcmCipher::~AesGcmCipher() {
+  OPENSSL_cleanse(key_.data(), key_.size());
+}
 
 std::string AesGcmCipher::encrypt(std::string_view plaintext) const {
-  const std::string compressed = zlib_compress(plaintext);
-  if (compressed.size() > static_cast<std::size_t>(INT_MAX) - kNonceSize - kTagSize) {
-    throw Error("cipher: plaintext too large");
+  if (plaintext.size() > kMaxPlaintextSize) {  // decrypt() would refuse it
+    throw InvalidInput("cipher: plaintext larger than " + std::to_string(kMaxPlaintextSize) +
+                       " bytes");
   }
+  const std::string compressed = zlib_compress(plaintext);
   std::string record(kNonceSize + kTagSize + compressed.size(), '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(record.data());
   auto* tag = nonce + kNonceSize;
@@ -391,7 +408,8 @@ std::string AesGcmCipher::encrypt(std::string_view plaintext) const {
   ContextPool::Lease ctx(*encrypt_pool_, cipher_.get(), key_.data(), 1);
   int len = 0;
   int final_len = 0;
-  if (ctx.get() == nullptr || EVP_EncryptInit_ex2(ctx.get(), nullptr, nullptr, nonce, nullptr) != 1 ||
+  if (ctx.get() == nullptr ||
+      EVP_EncryptInit_ex2(ctx.get(), nullptr, nullptr, nonce, nullptr) != 1 ||
       EVP_EncryptUpdate(ctx.get(), body, &len,
                         reinterpret_cast<const unsigned char*>(compressed.data()),
                         static_cast<int>(compressed.size())) != 1 ||
@@ -423,7 +441,8 @@ std::string AesGcmCipher::decrypt(std::string_view ciphertext_base64) const {
   ContextPool::Lease ctx(*decrypt_pool_, cipher_.get(), key_.data(), 0);
   int len = 0;
   int final_len = 0;
-  if (ctx.get() == nullptr || EVP_DecryptInit_ex2(ctx.get(), nullptr, nullptr, nonce, nullptr) != 1 ||
+  if (ctx.get() == nullptr ||
+      EVP_DecryptInit_ex2(ctx.get(), nullptr, nullptr, nonce, nullptr) != 1 ||
       EVP_DecryptUpdate(ctx.get(), out, &len, body, static_cast<int>(body_size)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
                           const_cast<unsigned char*>(tag)) != 1) {

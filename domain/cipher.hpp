@@ -31,7 +31,8 @@ class AesGcmCipher {
   AesGcmCipher& operator=(const AesGcmCipher& other);
   ~AesGcmCipher();  // wipes the key
 
-  // zlib-compress, encrypt under a fresh random nonce, base64. Thread-safe.
+  // zlib-compress, encrypt under a fresh random nonce, base64. Thread-safe. InvalidInput for a
+  // plaintext over kMaxPlaintextSize.
   std::string encrypt(std::string_view plaintext) const;
   // The inverse; any failure throws es::RecordDecodingError naming the failed step
   // (never the key or the plaintext). Thread-safe.

@@ -62,6 +62,19 @@ class ConcurrencyError : public Error {
   using Error::Error;
 };
 
+// A command named the version it expects the entity to be at, and it is at another
+// (HTTP If-Match).
+class PreconditionFailed : public ConcurrencyError {
+ public:
+  using ConcurrencyError::ConcurrencyError;
+};
+
+// The runtime refuses work past its configured number of commands in flight.
+class Overloaded : public Error {
+ public:
+  using Error::Error;
+};
+
 // The repository has no (live) entity with this id.
 class RepositoryKeyError : public Error {
  public:

@@ -30,9 +30,14 @@ void Example::register_types() {
 }
 
 Example Example::create_new(boost::json::value foo, boost::json::value a, boost::json::value b) {
+  return create_with_id(new_uuid(), std::move(foo), std::move(a), std::move(b));
+}
+
+Example Example::create_with_id(const Uuid& id, boost::json::value foo, boost::json::value a,
+                                boost::json::value b) {
   register_types();
   Example example;
-  example.trigger_created(new_uuid(), Created{std::move(foo), std::move(a), std::move(b)});
+  example.trigger_created(id, Created{std::move(foo), std::move(a), std::move(b)});
   return example;
 }
 

@@ -44,6 +44,10 @@ class Example final : public Entity {
   static Example create_new(boost::json::value foo = "", boost::json::value a = "",
                             boost::json::value b = "");
 
+  // The same, with a given id (e.g. chosen by a repository before the entity exists).
+  static Example create_with_id(const Uuid& id, boost::json::value foo = "",
+                                boost::json::value a = "", boost::json::value b = "");
+
   std::string_view type_topic() const override { return type_topic_name; }
 
   const boost::json::value& foo() const { return foo_; }

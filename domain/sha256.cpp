@@ -31,9 +31,7 @@ EVP_MD_CTX* thread_context() {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
-  // EVP with a pre-fetched digest and a reused per-thread context: ~240 ns for 220 bytes,
-  // versus ~560 ns for one-shot SHA256(), which in OpenSSL 3 fetches "SHA256" by name and
-  // allocates a fresh context on every call (measured, OpenSSL 3.0, x86-64).
+  // EVP, reused ctx + pre-fetched MD: ~240 ns/220 B; SHA256() fetches+allocs per call: ~560 ns.
   EVP_MD_CTX* ctx = thread_context();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <thread>
 
 namespace es {
@@ -33,21 +34,40 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 // --- RedisArgs ---
 
 RedisArgs::RedisArgs(std::initializer_list<std::string_view> args) {
-  pointers_.reserve(args.size());
-  lengths_.reserve(args.size());
+  reserve(args.size());
   for (auto a : args) add(a);
 }
 
 RedisArgs& RedisArgs::add(std::string_view arg) {
-  pointers_.push_back(arg.data());
+  pointers_.push_back(arg.data() == nullptr ? "" : arg.data());
   lengths_.push_back(arg.size());
+  offsets_.push_back(0);
   bytes_ += arg.size();
   return *this;
 }
 
-RedisArgs& RedisArgs::add_copy(std::string arg) {
-  owned_.push_back(std::move(arg));
-  return add(std::string_view(owned_.back()));
+RedisArgs& RedisArgs::add_copy(std::string_view arg) {
+  pointers_.push_back(nullptr);
+  lengths_.push_back(arg.size());
+  offsets_.push_back(owned_.size());
+  owned_.append(arg.data(), arg.size());
+  bytes_ += arg.size();
+  return *this;
+}
+
+RedisArgs& RedisArgs::add(std::int64_t number) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
+  (void)ec;
+  return add_copy(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+}
+
+const char* const* RedisArgs::argv() const {
+  resolved_.resize(pointers_.size());
+  for (std::size_t i = 0; i < pointers_.size(); ++i) {
+    resolved_[i] = pointers_[i] != nullptr ? pointers_[i] : owned_.data() + offsets_[i];
+  }
+  return resolved_.data();
 }
 
 // --- replies ---

@@ -12,7 +12,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -35,7 +34,8 @@ struct RedisConnectionOptions {
 };
 
 // The arguments of one command. Views are kept as given (the caller keeps the strings alive
-// until the command is sent); add_copy() keeps its own copy.
+// until the command is sent); add_copy() and add(number) keep their own copy in one internal
+// buffer, resolved to pointers only when the command is sent (so moves and copies are safe).
 class RedisArgs {
  public:
   RedisArgs() = default;
@@ -44,19 +44,26 @@ class RedisArgs {
   RedisArgs& add(std::string_view arg);
   RedisArgs& add(const char* arg) { return add(std::string_view(arg)); }
   RedisArgs& add(std::string&&) = delete;  // would dangle: use add_copy
-  RedisArgs& add_copy(std::string arg);
-  RedisArgs& add(std::int64_t number) { return add_copy(std::to_string(number)); }
+  RedisArgs& add_copy(std::string_view arg);
+  RedisArgs& add(std::int64_t number);
+  void reserve(std::size_t args) {
+    pointers_.reserve(args);
+    lengths_.reserve(args);
+  }
 
   std::size_t size() const { return pointers_.size(); }
   // Bytes of the arguments, for sizing batches.
   std::size_t bytes() const { return bytes_; }
-  const char* const* argv() const { return pointers_.data(); }
+  // Valid until this object changes.
+  const char* const* argv() const;
   const std::size_t* lengths() const { return lengths_.data(); }
 
  private:
-  std::vector<const char*> pointers_;
+  std::vector<const char*> pointers_;  // nullptr: owned, at the offset in offsets_
   std::vector<std::size_t> lengths_;
-  std::deque<std::string> owned_;  // stable addresses
+  std::vector<std::size_t> offsets_;  // per argument (only read for owned ones)
+  std::string owned_;
+  mutable std::vector<const char*> resolved_;
   std::size_t bytes_ = 0;
 };
 

@@ -38,6 +38,22 @@ RedisKeys::RedisKeys(std::string prefix, int partitions)
   if (partitions_ < 1) throw ConfigurationError("partitions must be >= 1");
   digits_ = static_cast<int>(std::to_string(partitions_ - 1).size());
   if (digits_ < 2) digits_ = 2;
+  entity_prefixes_.reserve(static_cast<std::size_t>(partitions_));
+  for (int p = 0; p < partitions_; ++p) {
+    entity_prefixes_.push_back(prefix_ + ":" + tag(p) + ":entity:");
+  }
+}
+
+void append_uuid(std::string& out, const Uuid& id) {
+  static const char* hex = "0123456789abcdef";
+  char text[36];
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[at++] = '-';
+    text[at++] = hex[id.data[i] >> 4];
+    text[at++] = hex[id.data[i] & 15];
+  }
+  out.append(text, sizeof text);
 }
 
 std::string RedisKeys::tag(int partition) const {
@@ -49,7 +65,14 @@ std::string RedisKeys::tag(int partition) const {
 std::string RedisKeys::meta() const { return prefix_ + ":meta"; }
 
 std::string RedisKeys::entity(const Uuid& id) const {
-  return prefix_ + ":" + tag(partition_of(id)) + ":entity:" + to_string(id);
+  std::string key;
+  append_entity(key, id);
+  return key;
+}
+
+void RedisKeys::append_entity(std::string& out, const Uuid& id) const {
+  out += entity_prefixes_[static_cast<std::size_t>(partition_of(id))];
+  append_uuid(out, id);
 }
 
 std::string RedisKeys::log(int partition) const { return prefix_ + ":" + tag(partition) + ":log"; }

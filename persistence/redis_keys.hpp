@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace es {
 
@@ -43,6 +44,7 @@ class RedisKeys {
 
   std::string meta() const;                   // es:meta (hash: partitions)
   std::string entity(const Uuid& id) const;   // es:{p07}:entity:<uuid>
+  void append_entity(std::string& out, const Uuid& id) const;  // the same, appended to out
   std::string log(int partition) const;       // es:{p07}:log
   std::string snapshot(const Uuid& id) const; // es:{p07}:snapshot:<uuid>
   std::string bucket(const Uuid& id) const;   // es:log:<uuid>
@@ -55,7 +57,11 @@ class RedisKeys {
   std::string prefix_;
   int partitions_;
   int digits_;
+  std::vector<std::string> entity_prefixes_;  // "es:{p07}:entity:" per partition
 };
+
+// Lowercase hyphenated text of a uuid (as es::to_string), without allocations on the way.
+void append_uuid(std::string& out, const Uuid& id);
 
 // Checks a key prefix (ConfigurationError when unusable).
 void check_key_prefix(const std::string& prefix);

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <map>
 
 namespace es {
 namespace {
@@ -134,7 +133,7 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
     const std::vector<AppendRequest>& requests) {
   std::vector<AppendResult> results(requests.size());
   // Group by partition, keeping the caller's order inside each group.
-  std::map<int, std::vector<Chunk>> groups;
+  std::vector<std::vector<Chunk>> groups(static_cast<std::size_t>(partitions()));
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& request = requests[i];
     if (auto problem = validate_append(request)) {
@@ -144,17 +143,16 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
     std::size_t bytes = 64;
     for (const auto& r : request.records) bytes += r.topic.size() + r.state.size() + 16;
     const int partition = keys_.partition_of(request.sequence_id);
-    auto& chunks = groups[partition];
+    auto& chunks = groups[static_cast<std::size_t>(partition)];
     if (chunks.empty() || chunks.back().requests.size() >= options_.max_appends_per_call ||
-        (!chunks.back().requests.empty() &&
-         chunks.back().bytes + bytes > options_.max_bytes_per_call)) {
+        chunks.back().bytes + bytes > options_.max_bytes_per_call) {
       chunks.push_back(Chunk{partition, {}, 0, false});
     }
     chunks.back().requests.push_back(i);
     chunks.back().bytes += bytes;
   }
   std::vector<Chunk> chunks;
-  for (auto& [partition, list] : groups) {
+  for (auto& list : groups) {
     for (auto& c : list) chunks.push_back(std::move(c));
   }
   if (chunks.empty()) return results;
@@ -179,18 +177,30 @@ void RedisRecordManager::run_chunks(RedisConnection& connection,
   std::vector<Chunk*> sent;
   for (auto& chunk : chunks) {
     if (chunk.done) continue;
-    RedisArgs args;
     const std::size_t n = chunk.requests.size();
+    std::size_t argc = 4 + 2 * n;
+    for (auto i : chunk.requests) argc += 3 + 2 * requests[i].records.size();
+    RedisArgs args;
+    args.reserve(argc);
     args.add("EVALSHA").add(std::string_view(script_sha_)).add(static_cast<std::int64_t>(n + 1));
     args.add_copy(keys_.log(chunk.partition));
-    for (auto i : chunk.requests) args.add_copy(keys_.entity(requests[i].sequence_id));
+    std::string scratch;
+    for (auto i : chunk.requests) {
+      scratch.clear();
+      keys_.append_entity(scratch, requests[i].sequence_id);
+      args.add_copy(scratch);
+    }
     args.add(static_cast<std::int64_t>(n));
     for (auto i : chunk.requests) {
       const auto& request = requests[i];
-      args.add_copy(to_string(request.sequence_id));
+      scratch.clear();
+      append_uuid(scratch, request.sequence_id);
+      args.add_copy(scratch);
       args.add(request.expected_version);
       args.add(static_cast<std::int64_t>(request.records.size()));
-      for (const auto& r : request.records) args.add(std::string_view(r.topic)).add(std::string_view(r.state));
+      for (const auto& r : request.records) {
+        args.add(std::string_view(r.topic)).add(std::string_view(r.state));
+      }
     }
     connection.append(args);  // hiredis copies the arguments into its output buffer
     sent.push_back(&chunk);

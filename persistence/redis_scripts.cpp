@@ -6,15 +6,18 @@ namespace es {
 
 const char* const kAppendScript = R"lua(
 -- es append v1: see persistence/redis_scripts.hpp and docs/STORAGE.md
+local call = redis.call
+
+-- The highest version (entry-ID milliseconds part) a stream holds or held; -1 for none.
 local function highest(key)
-  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  local top = call('XREVRANGE', key, '+', '-', 'COUNT', 1)
   local id
-  if #top > 0 then
+  if top[1] then
     id = top[1][1]
   else
-    if redis.call('EXISTS', key) == 0 then return -1 end
+    if call('EXISTS', key) == 0 then return -1 end
     -- an emptied stream: its last generated id survives the deletes
-    local info = redis.call('XINFO', 'STREAM', key)
+    local info = call('XINFO', 'STREAM', key)
     for j = 1, #info, 2 do
       if info[j] == 'last-generated-id' then id = info[j + 1] end
     end
@@ -25,31 +28,43 @@ local function highest(key)
   return tonumber(ms)
 end
 
+-- Integer text without an exponent (Lua 5.1 prints 14 significant digits).
+local function text(n)
+  if n < 1e14 then return n .. '' end
+  return string.format('%d', n)
+end
+
 local n = tonumber(ARGV[1])
+local nargs = #ARGV
 if n == nil or n < 1 or #KEYS ~= n + 1 then
   return redis.error_reply('ERR es-append: bad argument counts')
 end
 
 -- Phase 1: parse and check everything. Nothing is written before phase 2.
 local heads = {}
-local plan = {}
 local out = {}
+local stored = 0
 local a = 2
 for i = 1, n do
   local key = KEYS[i + 1]
-  local id = ARGV[a]
   local expected = tonumber(ARGV[a + 1])
   local count = tonumber(ARGV[a + 2])
-  if id == nil or expected == nil or count == nil or count < 1 or expected < -1 or
-     a + 2 + 2 * count > #ARGV then
+  if ARGV[a] == nil or expected == nil or count == nil or count < 1 or expected < -1 or
+     a + 2 + 2 * count > nargs then
     return redis.error_reply('ERR es-append: bad arguments for append ' .. i)
   end
   local head = heads[key]
-  if head == nil then head = highest(key) end
+  if head == nil then
+    if expected == -1 and call('EXISTS', key) == 0 then
+      head = -1
+    else
+      head = highest(key)
+    end
+  end
   if head == expected then
-    plan[#plan + 1] = {key, id, expected, count, a + 3}
     heads[key] = expected + count
     out[2 * i - 1] = 1
+    stored = stored + 1
   else
     heads[key] = head
     out[2 * i - 1] = 0
@@ -57,29 +72,32 @@ for i = 1, n do
   out[2 * i] = head
   a = a + 3 + 2 * count
 end
-if a - 1 ~= #ARGV then
+if a - 1 ~= nargs then
   return redis.error_reply('ERR es-append: bad argument counts')
 end
+if stored == 0 then return out end
 
--- Phase 2: write the planned appends and their notifications.
+-- Phase 2: write the accepted appends and their notifications, in order.
 local log = KEYS[1]
-local position = 0
-if #plan > 0 then
-  position = highest(log)
-  if position < 0 then position = 0 end
-end
-for _, p in ipairs(plan) do
-  local key, id, version, arg = p[1], p[2], p[3], p[5]
-  for _ = 1, p[4] do
-    version = version + 1
-    local v = string.format('%d', version)
-    local topic = ARGV[arg]
-    redis.call('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
-    position = position + 1
-    redis.call('XADD', log, string.format('%d', position) .. '-1',
-               'id', id, 'version', v, 'topic', topic)
-    arg = arg + 2
+local position = highest(log)
+if position < 0 then position = 0 end
+a = 2
+for i = 1, n do
+  local count = tonumber(ARGV[a + 2])
+  if out[2 * i - 1] == 1 then
+    local key, id, version = KEYS[i + 1], ARGV[a], out[2 * i]
+    local arg = a + 3
+    for _ = 1, count do
+      version = version + 1
+      local v = text(version)
+      local topic = ARGV[arg]
+      call('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
+      position = position + 1
+      call('XADD', log, text(position) .. '-1', 'id', id, 'version', v, 'topic', topic)
+      arg = arg + 2
+    end
   end
+  a = a + 3 + 2 * count
 end
 return out
 )lua";

@@ -1,0 +1,53 @@
+// The typed interfaces of an entity type's actors, for any Model (see example_protocol.hpp
+// for the Model of Example): the entity actor, one per live id, and the repository that
+// supervises them. Ids travel as lowercase UUID text.
+#pragma once
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace es {
+
+using locate_atom = caf::atom_constant<caf::atom("locate")>;
+
+template <class Model>
+using entity_actor = caf::typed_actor<
+    // Runs a command; answers the new state once the store confirmed its events.
+    typename caf::replies_to<execute_atom, typename Model::Command>::template with<
+        typename Model::View>,
+    // The current state (not_found when unknown or discarded).
+    typename caf::replies_to<get_atom>::template with<typename Model::View>,
+    // The state as of a version (not_found when nothing is at or below it).
+    typename caf::replies_to<get_at_atom, std::int64_t>::template with<typename Model::View>,
+    // The stored events, decoded (not_found when none; discarded entities too).
+    typename caf::replies_to<events_atom>::template with<std::vector<EventView>>,
+    // Takes a snapshot at the current version.
+    typename caf::replies_to<snapshot_atom>::template with<SnapshotTaken>,
+    // Passivation: finish what is queued, then stop.
+    caf::reacts_to<stop_atom>>;
+
+template <class Model>
+using repository_actor = caf::typed_actor<
+    typename caf::replies_to<create_atom, typename Model::Command>::template with<
+        typename Model::View>,
+    typename caf::replies_to<execute_atom, std::string, typename Model::Command>::template with<
+        typename Model::View>,
+    typename caf::replies_to<get_atom, std::string>::template with<typename Model::View>,
+    typename caf::replies_to<get_at_atom, std::string, std::int64_t>::template with<
+        typename Model::View>,
+    typename caf::replies_to<events_atom, std::string>::template with<std::vector<EventView>>,
+    typename caf::replies_to<snapshot_atom, std::string>::template with<SnapshotTaken>,
+    typename caf::replies_to<stats_atom>::template with<RepositoryStats>,
+    // The entity actor hosting an id (spawning it if needed); for tests and tools.
+    typename caf::replies_to<locate_atom, std::string>::template with<entity_actor<Model>>,
+    // From an idle entity actor: it may be stopped if nothing is in flight to it.
+    caf::reacts_to<passivate_atom, std::string>>;
+
+}  // namespace es

@@ -1,0 +1,160 @@
+#include "actors/store_actors.hpp"
+
+#include "actors/error_code.hpp"
+
+#include <caf/actor_pool.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <limits>
+
+namespace es {
+
+namespace {
+
+struct JournalState {
+  struct Pending {
+    AppendRequest request;
+    caf::typed_response_promise<std::int64_t> promise;
+  };
+  std::vector<Pending> pending;
+  bool flush_scheduled = false;
+  static inline const char* name = "journal-writer";
+};
+
+journal_actor::behavior_type journal_writer(
+    journal_actor::stateful_pointer<JournalState> self, std::shared_ptr<RecordManager> records,
+    JournalOptions options) {
+  return {
+      [=](append_atom, AppendRequest& request) -> caf::result<std::int64_t> {
+        auto promise = self->make_response_promise<std::int64_t>();
+        self->state.pending.push_back({std::move(request), promise});
+        // Every append already queued behind this one joins the same round trip.
+        if (!self->state.flush_scheduled) {
+          self->state.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+        return promise;
+      },
+      [=](flush_atom) {
+        auto& st = self->state;
+        st.flush_scheduled = false;
+        while (!st.pending.empty()) {
+          const std::size_t n = std::min(options.max_batch, st.pending.size());
+          std::vector<AppendRequest> batch;
+          batch.reserve(n);
+          for (std::size_t i = 0; i < n; ++i) batch.push_back(std::move(st.pending[i].request));
+          std::vector<AppendResult> results;
+          caf::error failure;
+          try {
+            results = records->append_batch(batch);
+          } catch (...) {
+            failure = current_exception_to_error();
+          }
+          for (std::size_t i = 0; i < n; ++i) {
+            auto& promise = st.pending[i].promise;
+            if (failure) {
+              promise.deliver(failure);
+              continue;
+            }
+            const auto& r = results.at(i);
+            switch (r.status) {
+              case AppendStatus::stored:
+                promise.deliver(batch[i].records.back().position);
+                break;
+              case AppendStatus::conflict:
+                promise.deliver(make_error(ErrorCode::concurrency, r.message));
+                break;
+              case AppendStatus::invalid:
+                promise.deliver(make_error(ErrorCode::invalid, r.message));
+                break;
+            }
+          }
+          st.pending.erase(st.pending.begin(), st.pending.begin() + static_cast<std::ptrdiff_t>(n));
+        }
+      },
+  };
+}
+
+snapshot_writer_actor::behavior_type snapshot_writer(snapshot_writer_actor::pointer,
+                                                     std::shared_ptr<SnapshotStore> snapshots) {
+  return {
+      [=](snapshot_atom, const SequencedRecord& record) -> caf::result<std::int64_t> {
+        try {
+          snapshots->save(record);
+          return record.position;
+        } catch (...) {
+          return current_exception_to_error();
+        }
+      },
+  };
+}
+
+log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
+                                           std::shared_ptr<LogStore> logs) {
+  return {
+      [=](log_atom, const SequencedRecord& record) -> caf::result<std::int64_t> {
+        try {
+          logs->append(record);
+          return record.position;
+        } catch (...) {
+          return current_exception_to_error();
+        }
+      },
+  };
+}
+
+caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> records,
+                     std::shared_ptr<SnapshotStore> snapshots) {
+  return {
+      [=](load_atom, const Uuid& id, std::int64_t max_version,
+          bool use_snapshot) -> caf::result<StoredHistory> {
+        try {
+          StoredHistory history;
+          std::optional<std::int64_t> bound;
+          if (max_version >= 0) bound = max_version;
+          if (use_snapshot && snapshots) {
+            if (auto s = snapshots->latest(id, bound)) {
+              history.has_snapshot = true;
+              history.snapshot = std::move(*s);
+            }
+          }
+          ReadQuery query;
+          if (history.has_snapshot) query.gt = history.snapshot.position;
+          if (bound) query.lte = *bound;
+          history.events = records->read(id, query);
+          return history;
+        } catch (...) {
+          return current_exception_to_error();
+        }
+      },
+  };
+}
+
+}  // namespace
+
+journal_actor spawn_journal_writer(caf::actor_system& sys, std::shared_ptr<RecordManager> records,
+                                   JournalOptions options) {
+  return sys.spawn<caf::detached>(journal_writer, std::move(records), options);
+}
+
+snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys,
+                                            std::shared_ptr<SnapshotStore> snapshots) {
+  return sys.spawn<caf::detached>(snapshot_writer, std::move(snapshots));
+}
+
+log_writer_actor spawn_log_writer(caf::actor_system& sys, std::shared_ptr<LogStore> logs) {
+  return sys.spawn<caf::detached>(log_writer, std::move(logs));
+}
+
+caf::actor spawn_loader_pool(caf::actor_system& sys, std::shared_ptr<RecordManager> records,
+                             std::shared_ptr<SnapshotStore> snapshots, std::size_t workers) {
+  auto factory = [&sys, records, snapshots] {
+    return sys.spawn<caf::detached>(loader, records, snapshots);
+  };
+  return caf::actor_pool::make(sys.dummy_execution_unit(), std::max<std::size_t>(workers, 1),
+                               factory, caf::actor_pool::round_robin());
+}
+
+}  // namespace es
