@@ -155,14 +155,16 @@ double run_appends(const std::shared_ptr<RedisPool>& pool, const Config& cfg, st
     while (done < per_thread) {
       requests.clear();
       which.clear();
-      const auto n = static_cast<std::size_t>(std::min<long>(static_cast<long>(batch), per_thread - done));
+      const auto n =
+          static_cast<std::size_t>(std::min<long>(static_cast<long>(batch), per_thread - done));
       for (std::size_t k = 0; k < n; ++k) {
         const auto i = mine[next];
         next = (next + 1) % mine.size();
         AppendRequest r;
         r.sequence_id = ids[i];
         r.expected_version = heads[i];
-        r.records.push_back(SequencedRecord{ids[i], heads[i] + 1, "example.Example.Heartbeat", state});
+        r.records.push_back(
+            SequencedRecord{ids[i], heads[i] + 1, "example.Example.Heartbeat", state});
         requests.push_back(std::move(r));
         which.push_back(i);
       }
@@ -189,14 +191,31 @@ double run_appends(const std::shared_ptr<RedisPool>& pool, const Config& cfg, st
 // redis-benchmark as a child process; returns its requests/s (CSV output).
 double run_redis_benchmark(int port, const Config& cfg, bool show_command) {
   const std::string state = make_state(7);
-  std::vector<std::string> args{"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(port),
-                                "-P", "32", "-c", "50", "-n", std::to_string(cfg.raw_requests),
-                                "-r", std::to_string(cfg.entities), "--csv", "XADD",
-                                "__rand_int__", "*", "topic", "example.Example.Heartbeat", "state",
+  std::vector<std::string> args{"redis-benchmark",
+                                "-h",
+                                "127.0.0.1",
+                                "-p",
+                                std::to_string(port),
+                                "-P",
+                                "32",
+                                "-c",
+                                "50",
+                                "-n",
+                                std::to_string(cfg.raw_requests),
+                                "-r",
+                                std::to_string(cfg.entities),
+                                "--csv",
+                                "XADD",
+                                "__rand_int__",
+                                "*",
+                                "topic",
+                                "example.Example.Heartbeat",
+                                "state",
                                 state};
-  if (show_command) std::cout << "  command: redis-benchmark -h 127.0.0.1 -p " << port << " -P 32 -c 50 -n "
-            << cfg.raw_requests << " -r " << cfg.entities
-            << " --csv XADD __rand_int__ '*' topic example.Example.Heartbeat state <250 bytes>\n";
+  if (show_command)
+    std::cout << "  command: redis-benchmark -h 127.0.0.1 -p " << port << " -P 32 -c 50 -n "
+              << cfg.raw_requests << " -r " << cfg.entities
+              << " --csv XADD __rand_int__ '*' topic example.Example.Heartbeat state <250 bytes>\n";
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -213,7 +232,8 @@ double run_redis_benchmark(int port, const Config& cfg, bool show_command) {
   ::close(fds[1]);
   std::string output;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    output.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -233,61 +253,59 @@ double run_redis_benchmark(int port, const Config& cfg, bool show_command) {
   return rps;
 }
 
+// used_memory growth per entity when `entities` entities get `events` events each (one
+// append per entity, all events at once), notification log included.
+double bytes_per_entity(const std::shared_ptr<RedisPool>& pool, int entities, int events) {
+  flushall(*pool);
+  auto c = pool->acquire();
+  RedisRecordManager records(pool, RedisStoreOptions{});
+  const double before = std::stod(info_field(*c, "memory", "used_memory"));
+  std::vector<AppendRequest> batch;
+  for (int i = 0; i < entities; ++i) {
+    AppendRequest r;
+    r.sequence_id = new_uuid();
+    for (int v = 0; v < events; ++v) {
+      r.records.push_back(SequencedRecord{r.sequence_id, v, "example.Example.Heartbeat",
+                                          make_state(i * events + v)});
+    }
+    batch.push_back(std::move(r));
+    if (batch.size() == 256 || i + 1 == entities) {
+      records.append_batch(batch);
+      batch.clear();
+    }
+  }
+  const double after = std::stod(info_field(*c, "memory", "used_memory"));
+  return (after - before) / entities;
+}
+
 void measure_memory(const std::shared_ptr<RedisPool>& pool, const Config& cfg) {
-  std::cout << "\nMemory per one-event entity (" << cfg.entities
-            << " entities, 250-byte state, through append_batch):\n";
+  std::cout << "\nMemory per entity (used_memory growth incl. the notification log; 250-byte "
+               "states; "
+            << cfg.entities << " entities):\n";
   for (long node_bytes : {4096L, 1024L, 512L, 256L}) {
-    flushall(*pool);
+    pool->acquire()->command(
+        {"CONFIG", "SET", "stream-node-max-bytes", std::to_string(node_bytes)});
+    const double one = bytes_per_entity(pool, cfg.entities, 1);
+    const double three = bytes_per_entity(pool, cfg.entities, 3);
+    const double ten = bytes_per_entity(pool, cfg.entities / 5, 10);
+    const double long_stream = bytes_per_entity(pool, 1, 10000) / 10000.0;
     auto c = pool->acquire();
-    c->command({"CONFIG", "SET", "stream-node-max-bytes", std::to_string(node_bytes)});
-    const double before = std::stod(info_field(*c, "memory", "used_memory"));
+    // MEMORY USAGE of one one-event entity stream, for comparison with Redis' own estimate.
     RedisRecordManager records(pool, RedisStoreOptions{});
-    std::vector<AppendRequest> batch;
-    Uuid sample{};
-    for (int i = 0; i < cfg.entities; ++i) {
-      AppendRequest r;
-      r.sequence_id = new_uuid();
-      sample = r.sequence_id;
-      r.records.push_back(SequencedRecord{r.sequence_id, 0, "example.Example.Created", make_state(i)});
-      batch.push_back(std::move(r));
-      if (batch.size() == 512 || i + 1 == cfg.entities) {
-        records.append_batch(batch);
-        batch.clear();
-      }
-    }
-    const double after = std::stod(info_field(*c, "memory", "used_memory"));
-    const double per_entity = (after - before) / cfg.entities;
-    auto usage = c->command({"MEMORY", "USAGE", records.keys().entity(sample), "SAMPLES", "0"});
-    long log_bytes = 0;
-    for (int p = 0; p < records.partitions(); ++p) {
-      log_bytes += c->command({"MEMORY", "USAGE", records.keys().log(p), "SAMPLES", "0"}).integer();
-    }
-    // A long stream: 10,000 events of one entity (bytes per event).
-    const Uuid long_id = new_uuid();
-    for (int v = 0; v < 10000; v += 500) {
-      AppendRequest r;
-      r.sequence_id = long_id;
-      r.expected_version = v - 1;
-      for (int k = v; k < v + 500; ++k) {
-        r.records.push_back(SequencedRecord{long_id, k, "example.Example.Heartbeat", make_state(k)});
-      }
-      records.append(r);
-    }
-    const double long_per_event =
-        static_cast<double>(
-            c->command({"MEMORY", "USAGE", records.keys().entity(long_id), "SAMPLES", "0"})
-                .integer()) /
-        10000.0;
-    std::cout << "  stream-node-max-bytes " << node_bytes << ": " << per_entity
-              << " B/entity (used_memory delta, incl. notification log), entity stream key "
-              << usage.integer() << " B (MEMORY USAGE), notification log "
-              << static_cast<double>(log_bytes) / cfg.entities << " B/event, a 10,000-event stream "
-              << long_per_event << " B/event\n";
-    bench_line("redis.bytes_per_entity_node" + std::to_string(node_bytes), per_entity, "bytes");
-    bench_line("redis.entity_stream_bytes_node" + std::to_string(node_bytes),
-               static_cast<double>(usage.integer()), "bytes");
-    bench_line("redis.long_stream_bytes_per_event_node" + std::to_string(node_bytes),
-               long_per_event, "bytes");
+    const Uuid id = new_uuid();
+    records.append(
+        AppendRequest{id, -1, {SequencedRecord{id, 0, "example.Example.Created", make_state(0)}}});
+    const auto usage =
+        c->command({"MEMORY", "USAGE", records.keys().entity(id), "SAMPLES", "0"}).integer();
+    std::cout << "  stream-node-max-bytes " << node_bytes << ": 1 event " << one
+              << " B/entity, 3 events " << three << " B/entity, 10 events " << ten
+              << " B/entity; a 10,000-event stream " << long_stream
+              << " B/event; MEMORY USAGE of a one-event stream " << usage << " B\n";
+    const std::string n = std::to_string(node_bytes);
+    bench_line("redis.bytes_per_entity_1event_node" + n, one, "bytes");
+    bench_line("redis.bytes_per_entity_3events_node" + n, three, "bytes");
+    bench_line("redis.bytes_per_entity_10events_node" + n, ten, "bytes");
+    bench_line("redis.bytes_per_event_long_stream_node" + n, long_stream, "bytes");
   }
   flushall(*pool);
   pool->acquire()->command(
@@ -415,8 +433,8 @@ int main(int argc, char** argv) {
       const double busy = (server_cpu(*pool) - cpu0) / wall;
       const double usec = command_usec(*pool, "xadd") / static_cast<double>(cfg.raw_requests);
       std::cout << "  round " << round << ", raw XADD (redis-benchmark): " << r
-                << " requests/s (redis-server CPU " << static_cast<int>(busy * 100) << "%, "
-                << usec << " us per XADD)\n";
+                << " requests/s (redis-server CPU " << static_cast<int>(busy * 100) << "%, " << usec
+                << " us per XADD)\n";
       raw = std::max(raw, r);
     }
     double best = 0;

@@ -41,7 +41,7 @@ const char* gcm_name(std::size_t key_size) {
 }
 
 // One deflate/inflate stream per thread, reset between uses: avoids allocating and zeroing
-// zlib's ~270 KiB deflate state for every small event.
+// zlib's ~270 KiB deflate state per call.
 struct Deflater {
   z_stream zs{};
   bool ok = false;
@@ -349,7 +349,6 @@ AesGcmCipher::AesGcmCipher(std::string key_bytes)
     throw ConfigurationError("cipher: key must be 16, 24 or 32 bytes, got " + std::to_string(size));
   }
   std::memcpy(key_.data(), key_bytes.data(), size);
-  key_size_ = size;
   cleanse(key_bytes);
   EVP_CIPHER* fetched = EVP_CIPHER_fetch(nullptr, name, nullptr);
   if (fetched == nullptr) {
@@ -372,7 +371,6 @@ AesGcmCipher AesGcmCipher::from_base64_key(std::string_view text) {
 
 AesGcmCipher::AesGcmCipher(const AesGcmCipher& other)
     : key_(other.key_),
-      key_size_(other.key_size_),
       cipher_(other.cipher_),
       encrypt_pool_(std::make_unique<ContextPool>()),
       decrypt_pool_(std::make_unique<ContextPool>()) {}
@@ -382,7 +380,6 @@ AesGcmCipher& AesGcmCipher::operator=(const AesGcmCipher& other) {
     auto encrypt_pool = std::make_unique<ContextPool>();
     auto decrypt_pool = std::make_unique<ContextPool>();
     key_ = other.key_;
-    key_size_ = other.key_size_;
     cipher_ = other.cipher_;
     encrypt_pool_ = std::move(encrypt_pool);  // frees the contexts keyed with the old key
     decrypt_pool_ = std::move(decrypt_pool);

@@ -1,6 +1,8 @@
 // Optional cipher of the stored event format (DESIGN.md "Stored event format"):
 //   state = base64( nonce (12 bytes) | GCM tag (16 bytes) | AES-GCM(zlib(plaintext)) )
-// standard base64 with padding; zlib format (as compress2 / Python's zlib.compress); no AAD.
+// standard base64 with padding; zlib format (RFC 1950, what compress2 / Python's zlib.compress
+// write and any inflater reads); no AAD. Inputs up to 4 KiB are compressed by a built-in
+// fixed-Huffman encoder (zlib's deflate costs ~7 us per small input); larger ones by zlib.
 #pragma once
 
 #include <array>
@@ -41,8 +43,7 @@ class AesGcmCipher {
  private:
   struct ContextPool;  // keyed OpenSSL contexts reused across calls (see cipher.cpp)
 
-  std::array<unsigned char, 32> key_{};
-  std::size_t key_size_ = 0;
+  std::array<unsigned char, 32> key_{};    // the first 16, 24 or 32 bytes are used
   std::shared_ptr<evp_cipher_st> cipher_;  // fetched once; immutable, shared between copies
   std::unique_ptr<ContextPool> encrypt_pool_;
   std::unique_ptr<ContextPool> decrypt_pool_;

@@ -125,8 +125,8 @@ class Handler {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
-  Handler(unsigned char* temp, std::size_t temp_size, std::string_view text,
-          bool i_json_numbers, bool count_keys)
+  Handler(unsigned char* temp, std::size_t temp_size, std::string_view text, bool i_json_numbers,
+          bool count_keys)
       : st(json::storage_ptr(), temp, temp_size),
         text_(text),
         i_json_numbers_(i_json_numbers),

@@ -117,15 +117,16 @@ RedisReplyView RedisReplyView::operator[](std::size_t i) const {
 
 RedisReply::RedisReply(redisReply* reply) : reply_(reply) {}
 
-void RedisReply::Free::operator()(redisReply* r) const { freeReplyObject(r); }
+void RedisReply::Free::operator()(redisReply* r) const {
+  freeReplyObject(r);
+}
 
 // --- errors ---
 
 bool is_unavailable_error(std::string_view error) {
   for (std::string_view code : {"LOADING", "BUSY", "OOM", "READONLY", "MASTERDOWN", "TRYAGAIN",
                                 "CLUSTERDOWN", "NOREPLICAS", "MISCONF"}) {
-    if (starts_with(error, code) &&
-        (error.size() == code.size() || error[code.size()] == ' ')) {
+    if (starts_with(error, code) && (error.size() == code.size() || error[code.size()] == ' ')) {
       return true;
     }
   }
@@ -136,7 +137,8 @@ void throw_redis_error(const RedisReplyView& reply, const std::string& context) 
   // Server error texts name the command or the problem, not the arguments; cut them short.
   std::string text(reply.str().substr(0, 200));
   if (reply.kind() != RedisReplyView::Kind::error) text = "unexpected reply type";
-  if (is_unavailable_error(text)) throw StoreUnavailable(context + ": Redis cannot serve now: " + text);
+  if (is_unavailable_error(text))
+    throw StoreUnavailable(context + ": Redis cannot serve now: " + text);
   throw Error(context + ": Redis error: " + text);
 }
 
@@ -145,7 +147,9 @@ void throw_redis_error(const RedisReplyView& reply, const std::string& context) 
 RedisConnection::RedisConnection(RedisUrl url, RedisConnectionOptions options)
     : url_(std::move(url)), options_(options) {}
 
-RedisConnection::~RedisConnection() { disconnect(); }
+RedisConnection::~RedisConnection() {
+  disconnect();
+}
 
 void RedisConnection::disconnect() {
   if (context_ != nullptr) {
@@ -158,7 +162,10 @@ void RedisConnection::disconnect() {
 void RedisConnection::fail_io(const char* what) {
   std::string reason = "connection lost";
   if (context_ != nullptr) {
-    if (context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    const std::string_view text = context_->errstr;
+    if (context_->err == REDIS_ERR_IO &&
+        (errno == EAGAIN || errno == EWOULDBLOCK ||
+         text.find("temporarily unavailable") != std::string_view::npos)) {
       reason = "no reply within " + std::to_string(options_.command_timeout.count()) + " ms";
     } else if (context_->err == REDIS_ERR_EOF) {
       reason = "server closed the connection";
@@ -248,8 +255,8 @@ void RedisConnection::connect() {
           (url_.password.empty() ? " (the server requires a password: redis://:PASSWORD@host:port)"
                                  : " (check the password in the URL)"));
     }
-    throw ConfigurationError("Redis at " + url_.to_string() + " refused the connection setup: " +
-                             text);
+    throw ConfigurationError("Redis at " + url_.to_string() +
+                             " refused the connection setup: " + text);
   }
   failed_connects_ = 0;
 }
@@ -298,7 +305,9 @@ std::vector<RedisReply> RedisConnection::pipeline(const std::vector<RedisArgs>& 
 // --- RedisPool ---
 
 RedisPool::RedisPool(RedisUrl url, RedisConnectionOptions options, std::size_t max_connections)
-    : url_(std::move(url)), options_(options), max_connections_(std::max<std::size_t>(1, max_connections)) {}
+    : url_(std::move(url)),
+      options_(options),
+      max_connections_(std::max<std::size_t>(1, max_connections)) {}
 
 RedisPool::RedisPool(const std::string& url, RedisConnectionOptions options,
                      std::size_t max_connections)

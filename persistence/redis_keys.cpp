@@ -24,7 +24,8 @@ void check_key_prefix(const std::string& prefix) {
   for (char c : prefix) {
     auto u = static_cast<unsigned char>(c);
     if (c == '{' || c == '}' || u <= 32 || u == 127) {
-      throw ConfigurationError("the Redis key prefix must not hold braces, spaces or control characters");
+      throw ConfigurationError(
+          "the Redis key prefix must not hold braces, spaces or control characters");
     }
   }
   if ((prefix + ":").find(":entity:") != std::string::npos) {
@@ -58,11 +59,14 @@ void append_uuid(std::string& out, const Uuid& id) {
 
 std::string RedisKeys::tag(int partition) const {
   std::string n = std::to_string(partition);
-  if (static_cast<int>(n.size()) < digits_) n.insert(0, static_cast<std::size_t>(digits_) - n.size(), '0');
+  if (static_cast<int>(n.size()) < digits_)
+    n.insert(0, static_cast<std::size_t>(digits_) - n.size(), '0');
   return "{p" + n + "}";
 }
 
-std::string RedisKeys::meta() const { return prefix_ + ":meta"; }
+std::string RedisKeys::meta() const {
+  return prefix_ + ":meta";
+}
 
 std::string RedisKeys::entity(const Uuid& id) const {
   std::string key;
@@ -75,13 +79,17 @@ void RedisKeys::append_entity(std::string& out, const Uuid& id) const {
   append_uuid(out, id);
 }
 
-std::string RedisKeys::log(int partition) const { return prefix_ + ":" + tag(partition) + ":log"; }
+std::string RedisKeys::log(int partition) const {
+  return prefix_ + ":" + tag(partition) + ":log";
+}
 
 std::string RedisKeys::snapshot(const Uuid& id) const {
   return prefix_ + ":" + tag(partition_of(id)) + ":snapshot:" + to_string(id);
 }
 
-std::string RedisKeys::bucket(const Uuid& id) const { return prefix_ + ":log:" + to_string(id); }
+std::string RedisKeys::bucket(const Uuid& id) const {
+  return prefix_ + ":log:" + to_string(id);
+}
 
 std::string RedisKeys::entity_pattern() const {
   std::string escaped;

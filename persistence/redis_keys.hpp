@@ -42,12 +42,12 @@ class RedisKeys {
   std::string tag(int partition) const;
   int partition_of(const Uuid& id) const { return es::partition_of(id, partitions_); }
 
-  std::string meta() const;                   // es:meta (hash: partitions)
-  std::string entity(const Uuid& id) const;   // es:{p07}:entity:<uuid>
+  std::string meta() const;                                    // es:meta (hash: partitions)
+  std::string entity(const Uuid& id) const;                    // es:{p07}:entity:<uuid>
   void append_entity(std::string& out, const Uuid& id) const;  // the same, appended to out
-  std::string log(int partition) const;       // es:{p07}:log
-  std::string snapshot(const Uuid& id) const; // es:{p07}:snapshot:<uuid>
-  std::string bucket(const Uuid& id) const;   // es:log:<uuid>
+  std::string log(int partition) const;                        // es:{p07}:log
+  std::string snapshot(const Uuid& id) const;                  // es:{p07}:snapshot:<uuid>
+  std::string bucket(const Uuid& id) const;                    // es:log:<uuid>
   // SCAN MATCH pattern of every entity stream (the prefix glob-escaped).
   std::string entity_pattern() const;
   // The uuid of an entity key of this store; nothing when the key is not one.

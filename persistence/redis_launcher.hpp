@@ -16,9 +16,11 @@
 
 namespace es {
 
-// The `stream-node-max-bytes` the launcher sets: about 5x less memory than Redis' default
-// 4096 for one-event entity streams (measurement in docs/STORAGE.md).
-inline constexpr std::size_t kDefaultStreamNodeMaxBytes = 512;
+// The `stream-node-max-bytes` the launcher sets. Redis preallocates min(this, 4096) bytes for
+// the open node of every stream, so Redis' default 4096 costs ~4.4 KB per small entity; 1024
+// costs ~1.4 KB for 1-3 events and only ~8% more than 4096 per event in long streams, where
+// 512 and 256 lose (measurement in docs/STORAGE.md).
+inline constexpr std::size_t kDefaultStreamNodeMaxBytes = 1024;
 
 struct RedisServerOptions {
   std::filesystem::path data_dir;  // required; created when missing

@@ -98,7 +98,8 @@ std::vector<SequencedRecord> RedisLogStore::read(const Uuid& bucket_id,
       }
       throw_redis_error(reply.view(), "reading log bucket " + to_string(bucket_id));
     }
-    for (std::size_t i = 0; i < reply.size(); ++i) out.push_back(decode_message(reply[i], bucket_id));
+    for (std::size_t i = 0; i < reply.size(); ++i)
+      out.push_back(decode_message(reply[i], bucket_id));
     if (reply.size() < count) break;
     // Continue after the last entry seen (exclusive), whatever its timestamp.
     const std::string next = "(" + std::string(reply[reply.size() - 1][0].str());

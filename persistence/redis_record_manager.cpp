@@ -357,13 +357,13 @@ void RedisRecordManager::delete_records(const Uuid& id, std::int64_t to_position
     RedisArgs del{"XDEL", key};
     for (std::size_t i = 0; i < reply.size(); ++i) del.add(reply[i][0].str());
     auto deleted = lease->command(del);
-    if (deleted.is_error()) throw_redis_error(deleted.view(), "deleting events of " + to_string(id));
+    if (deleted.is_error())
+      throw_redis_error(deleted.view(), "deleting events of " + to_string(id));
     if (reply.size() < options_.read_page_size) return;
   }
 }
 
-std::vector<Notification> RedisRecordManager::read_notifications(int partition,
-                                                                 std::int64_t start,
+std::vector<Notification> RedisRecordManager::read_notifications(int partition, std::int64_t start,
                                                                  std::size_t limit) const {
   if (partition < 0 || partition >= partitions()) throw InvalidInput("no such partition");
   if (start < 1) throw InvalidInput("notification positions start at 1");
@@ -374,8 +374,8 @@ std::vector<Notification> RedisRecordManager::read_notifications(int partition,
   while (out.size() < limit) {
     const std::size_t count = std::min(options_.read_page_size, limit - out.size());
     const std::string lo = std::to_string(from);
-    auto reply = lease->command(RedisArgs{"XRANGE", key, lo, "+", "COUNT"}.add(
-        static_cast<std::int64_t>(count)));
+    auto reply = lease->command(
+        RedisArgs{"XRANGE", key, lo, "+", "COUNT"}.add(static_cast<std::int64_t>(count)));
     if (reply.is_error()) throw_read_error(reply.view(), "reading the notification log");
     for (std::size_t i = 0; i < reply.size(); ++i) {
       out.push_back(decode_notification(reply[i], partition));

@@ -27,8 +27,8 @@ int open_snapshot_store(RedisPool& pool, const RedisStoreOptions& options) {
 }  // namespace
 
 std::string encode_snapshot_member(const SequencedRecord& snapshot) {
-  std::string member = std::to_string(snapshot.position) + ":" +
-                       std::to_string(snapshot.topic.size()) + ":";
+  std::string member =
+      std::to_string(snapshot.position) + ":" + std::to_string(snapshot.topic.size()) + ":";
   member.reserve(member.size() + snapshot.topic.size() + 1 + snapshot.state.size());
   member += snapshot.topic;
   member += ':';
@@ -76,7 +76,8 @@ void RedisSnapshotStore::save(const SequencedRecord& snapshot) {
   commands.push_back(RedisArgs{"EXEC"});
   auto replies = lease->pipeline(commands);
   for (const auto& r : replies) {
-    if (r.is_error()) throw_redis_error(r.view(), "saving a snapshot of " + to_string(snapshot.sequence_id));
+    if (r.is_error())
+      throw_redis_error(r.view(), "saving a snapshot of " + to_string(snapshot.sequence_id));
   }
   if (!replies.back().view().is_array()) {
     throw StoreUnavailable("saving a snapshot of " + to_string(snapshot.sequence_id) +

@@ -132,7 +132,8 @@ RedisUrl RedisUrl::parse(std::string_view text) {
       url.db = std::stoi(std::string(path));
     }
   }
-  if (authority.find_first_of("?#") != std::string_view::npos) fail("query strings are not supported");
+  if (authority.find_first_of("?#") != std::string_view::npos)
+    fail("query strings are not supported");
 
   std::string_view host, port;
   if (!authority.empty() && authority.front() == '[') {
@@ -157,8 +158,12 @@ RedisUrl RedisUrl::parse(std::string_view text) {
   return url;
 }
 
-std::string RedisUrl::to_string() const { return render(*this, true); }
+std::string RedisUrl::to_string() const {
+  return render(*this, true);
+}
 
-std::string RedisUrl::to_string_with_password() const { return render(*this, false); }
+std::string RedisUrl::to_string_with_password() const {
+  return render(*this, false);
+}
 
 }  // namespace es

@@ -67,7 +67,9 @@ es::JsonParseOptions i_json_options() {
   return o;
 }
 
-std::string nested_arrays(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested_arrays(int depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 
 std::string nested_objects(int depth) {
   std::string s;
@@ -100,7 +102,6 @@ bool same_as_strtod(const std::string& text, std::string& why) {
 TEST_CASE("parse_json: doubles are correctly rounded (200,000 random doubles)", "[json_parse]") {
   std::mt19937_64 rng(20240611);
   int checked = 0;
-  int boost_differs = 0;
   std::string why;
   char buf[64];
   while (checked < 200000) {
@@ -117,14 +118,8 @@ TEST_CASE("parse_json: doubles are correctly rounded (200,000 random doubles)", 
     if (shortest.find_first_of(".e") == std::string::npos) shortest += ".0";
     for (const std::string* text : {&g17, &shortest}) {
       if (!same_as_strtod(*text, why)) FAIL(why);
-      json::error_code ec;
-      const json::value b = json::parse(*text, ec);
-      if (!ec && b.is_double() && bits_of(b.get_double()) != bits_of(d)) ++boost_differs;
     }
   }
-  // Not an assertion (a later Boost may be fixed): shows what the test guards against.
-  WARN("boost::json::parse misread " << boost_differs << " of " << 2 * checked
-                                     << " texts that parse_json read exactly");
 }
 
 TEST_CASE("parse_json: random 16- and 17-digit decimals match strtod", "[json_parse]") {
@@ -161,8 +156,7 @@ TEST_CASE("parse_json: number edge cases", "[json_parse]") {
         std::numeric_limits<double>::denorm_min());
   CHECK(es::parse_json("2.2250738585072011e-308").as_double() ==
         std::strtod("2.2250738585072011e-308", nullptr));
-  CHECK(es::parse_json("1.7976931348623157e308").as_double() ==
-        std::numeric_limits<double>::max());
+  CHECK(es::parse_json("1.7976931348623157e308").as_double() == std::numeric_limits<double>::max());
   // Underflow is zero (finite), keeping the sign.
   const json::value tiny = es::parse_json("1e-400");
   CHECK(tiny.as_double() == 0.0);
@@ -171,6 +165,11 @@ TEST_CASE("parse_json: number edge cases", "[json_parse]") {
   CHECK(std::signbit(es::parse_json("-0.0").as_double()));
   CHECK(es::parse_json("0e99999").as_double() == 0.0);  // Boost's own parse gives NaN
   CHECK(es::parse_json("0.000000000000000000000000000001e30").as_double() == 1.0);
+  CHECK(es::parse_json("10e-325").as_double() == 0.0);  // below half the smallest subnormal
+  CHECK(es::parse_json("1000e305").as_double() == 1e308);
+  CHECK(contains(error_of("10000e305"), "number out of range"));
+  CHECK(contains(error_of("0.001e400"), "number out of range"));
+  CHECK(es::parse_json("1e-99999").as_double() == 0.0);
   // A very long number text.
   const std::string long_number = "1." + std::string(2000, '0') + "1";
   CHECK(es::parse_json(long_number).as_double() == 1.0);
@@ -256,7 +255,8 @@ TEST_CASE("parse_json: duplicate keys are rejected only when asked", "[json_pars
   CHECK_NOTHROW(es::parse_i_json(R"({"a":1,"A":2,"a ":3})"));
   // Many keys, one duplicate at the end.
   std::string many = "{";
-  for (int i = 0; i < 5000; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  for (int i = 0; i < 5000; ++i)
+    many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
   CHECK_NOTHROW(es::parse_json(many + "\"end\":0}", reject));
   CHECK(error_of(many + "\"k4321\":0}", reject) == "duplicate key 'k4321'");
 }
@@ -337,12 +337,12 @@ TEST_CASE("parse_json: invalid UTF-8 is rejected in values and keys", "[json_par
   };
   for (const std::string& b : bad) {
     const std::string cases[] = {
-        "\"" + b + "\"",                     // value
-        "[\"abc" + b + "def\"]",             // inside a value
-        "\"x\\n" + b + "\"",                 // after an escape (Boost's slow path)
-        "{\"" + b + "\":1}",                 // key
-        "{\"k\\t" + b + "\":1}",             // key after an escape
-        "{\"a\":\"" + b + "\"}",             // value in an object
+        "\"" + b + "\"",          // value
+        "[\"abc" + b + "def\"]",  // inside a value
+        "\"x\\n" + b + "\"",      // after an escape (Boost's slow path)
+        "{\"" + b + "\":1}",      // key
+        "{\"k\\t" + b + "\":1}",  // key after an escape
+        "{\"a\":\"" + b + "\"}",  // value in an object
     };
     for (const std::string& text : cases) {
       INFO(json::serialize(json::string_view(text)));
@@ -422,9 +422,8 @@ TEST_CASE("parse_json: every error is es::InvalidInput", "[json_parse]") {
   }
   // Random corruptions of a valid document: parse_json accepts exactly what Boost accepts
   // (same depth limit), except non-finite numbers, and throws only es::InvalidInput.
-  const std::string doc =
-      R"({"a":2.5,"b":{"y":[true,null,1e+21,0,1e-7,123456789012345],"z":1},)"
-      R"("foo":"h\u00e9llo \ud834\udd1e \"q\"","n":-12.5e-3,"t":"x"})";
+  const std::string doc = R"({"a":2.5,"b":{"y":[true,null,1e+21,0,1e-7,123456789012345],"z":1},)"
+                          R"("foo":"h\u00e9llo \ud834\udd1e \"q\"","n":-12.5e-3,"t":"x"})";
   const char alphabet[] = "{}[]\",:0123456789.eE-+ \\u\x80\xC3\xA9tfnlrsa";
   std::mt19937 rng(99);
   json::parse_options boost_options;
@@ -436,9 +435,15 @@ TEST_CASE("parse_json: every error is es::InvalidInput", "[json_parse]") {
       const std::size_t at = rng() % text.size();
       const char c = alphabet[rng() % (sizeof(alphabet) - 1)];
       switch (rng() % 3) {
-        case 0: text[at] = c; break;
-        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        default: text.erase(at, 1); break;
+        case 0:
+          text[at] = c;
+          break;
+        case 1:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          text.erase(at, 1);
+          break;
       }
     }
     json::error_code ec;
@@ -453,7 +458,7 @@ TEST_CASE("parse_json: every error is es::InvalidInput", "[json_parse]") {
   }
 }
 
-TEST_CASE("parse_json: timing against boost::json::parse", "[json_parse][.bench]") {
+TEST_CASE("parse_json: timing against boost::json::parse", "[.bench][json_parse_bench]") {
   std::ifstream in(std::string(ES_TEST_DATA_DIR) + "/example-chain.jsonl");
   REQUIRE(in.good());
   std::string line;
@@ -478,6 +483,20 @@ TEST_CASE("parse_json: timing against boost::json::parse", "[json_parse][.bench]
   const double boost_ns = time_ns([](const std::string& s) { return json::parse(s); });
   const double ours_ns = time_ns([](const std::string& s) { return es::parse_json(s); });
   const double i_json_ns = time_ns([](const std::string& s) { return es::parse_i_json(s); });
+  // How often Boost's own parse misreads random decimals that parse_json reads exactly.
+  std::mt19937_64 rng(1);
+  for (int digits : {16, 17}) {
+    int differs = 0;
+    constexpr int kSamples = 100000;
+    for (int i = 0; i < kSamples; ++i) {
+      std::string text = std::to_string(1 + rng() % 9);
+      for (int k = 1; k < digits; ++k) text += static_cast<char>('0' + rng() % 10);
+      text.insert(1 + rng() % (digits - 1), ".");
+      if (json::parse(text) != es::parse_json(text)) ++differs;
+    }
+    std::printf("boost::json::parse misreads %.1f%% of random %d-digit decimals\n",
+                100.0 * differs / kSamples, digits);
+  }
   std::printf(
       "json_parse bench (%zu-byte state, best of 5 x %d): boost::json::parse %.0f ns, "
       "es::parse_json %.0f ns, es::parse_i_json %.0f ns\n",

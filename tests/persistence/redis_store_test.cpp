@@ -41,7 +41,8 @@ AppendRequest request(const Uuid& id, std::int64_t expected, std::int64_t count,
   AppendRequest r;
   r.sequence_id = id;
   r.expected_version = expected;
-  for (std::int64_t v = expected + 1; v <= expected + count; ++v) r.records.push_back(rec(id, v, tag));
+  for (std::int64_t v = expected + 1; v <= expected + count; ++v)
+    r.records.push_back(rec(id, v, tag));
   return r;
 }
 
@@ -52,7 +53,9 @@ RedisStoreOptions store_options(const std::string& prefix, int partitions = 16) 
   return o;
 }
 
-Uuid uuid(const char* text) { return *parse_uuid(text); }
+Uuid uuid(const char* text) {
+  return *parse_uuid(text);
+}
 
 // The partition rule written out again, independently of partitioning.hpp.
 int partition_by_hand(const Uuid& id, int partitions) {
@@ -233,13 +236,14 @@ TEST_CASE("redis store: corrupted entries give typed errors", "[redis][corrupt]"
   }
   SECTION("an extra field") {
     const Uuid id = new_uuid();
-    REQUIRE_FALSE(
-        c->command({"XADD", key(id), "0-1", "topic", kTopic, "state", secret, "x", "y"}).is_error());
+    REQUIRE_FALSE(c->command({"XADD", key(id), "0-1", "topic", kTopic, "state", secret, "x", "y"})
+                      .is_error());
     expect_decoding_error(id);
   }
   SECTION("an entry ID not of the form <version>-1") {
     const Uuid id = new_uuid();
-    REQUIRE_FALSE(c->command({"XADD", key(id), "3-7", "topic", kTopic, "state", secret}).is_error());
+    REQUIRE_FALSE(
+        c->command({"XADD", key(id), "3-7", "topic", kTopic, "state", secret}).is_error());
     expect_decoding_error(id);
   }
   SECTION("a key of the wrong type") {
@@ -257,8 +261,8 @@ TEST_CASE("redis store: corrupted entries give typed errors", "[redis][corrupt]"
   }
   SECTION("a corrupted snapshot") {
     const Uuid id = uuid("00000002-0000-4000-8000-000000000000");
-    REQUIRE_FALSE(
-        c->command({"ZADD", prefix + ":{p02}:snapshot:" + to_string(id), "1", "garbage"}).is_error());
+    REQUIRE_FALSE(c->command({"ZADD", prefix + ":{p02}:snapshot:" + to_string(id), "1", "garbage"})
+                      .is_error());
     CHECK_THROWS_AS(snapshots.latest(id), RecordDecodingError);
   }
 }
@@ -302,7 +306,8 @@ TEST_CASE("redis log store: pages internally across equal timestamps", "[redis][
   ReadQuery middle;
   middle.gte = 5001;
   middle.lte = 5001;
-  CHECK(logs.read(bucket, middle) == std::vector<SequencedRecord>(sent.begin() + 3, sent.begin() + 6));
+  CHECK(logs.read(bucket, middle) ==
+        std::vector<SequencedRecord>(sent.begin() + 3, sent.begin() + 6));
   CHECK_THROWS_AS(logs.append({bucket, 4999, "test.Log", "late"}), InvalidInput);
   CHECK_THROWS_AS(logs.append({bucket, -1, "test.Log", "negative"}), InvalidInput);
 }
@@ -355,8 +360,7 @@ TEST_CASE("redis store: nothing listening is StoreUnavailable, fast", "[redis][u
   CHECK(seconds_since(start) < 1.0);
 }
 
-TEST_CASE("redis store: killed mid-run, then restarted on the same directory",
-          "[redis][kill]") {
+TEST_CASE("redis store: killed mid-run, then restarted on the same directory", "[redis][kill]") {
   RedisServerOptions options;
   options.data_dir = test::temp_dir("kill");
   options.fsync_always = true;
@@ -423,7 +427,8 @@ TEST_CASE("redis store: killed mid-run, then restarted on the same directory",
     const auto& id = ids[static_cast<std::size_t>(i)];
     auto stored = records.read(id, {});
     INFO("entity " << i);
-    REQUIRE(static_cast<std::int64_t>(stored.size()) >= acknowledged[static_cast<std::size_t>(i)] + 1);
+    REQUIRE(static_cast<std::int64_t>(stored.size()) >=
+            acknowledged[static_cast<std::size_t>(i)] + 1);
     for (std::int64_t v = 0; v <= acknowledged[static_cast<std::size_t>(i)]; ++v) {
       CHECK(stored[static_cast<std::size_t>(v)] == rec(id, v, "w"));
     }
@@ -549,7 +554,8 @@ TEST_CASE("redis pool: many threads share a few connections", "[redis][pool]") {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
-      for (int v = 0; v < 50; ++v) records.append(request(ids[static_cast<std::size_t>(t)], v - 1, 1));
+      for (int v = 0; v < 50; ++v)
+        records.append(request(ids[static_cast<std::size_t>(t)], v - 1, 1));
     });
   }
   for (auto& t : threads) t.join();
@@ -567,4 +573,19 @@ TEST_CASE("redis connection: pipelined replies come back in order", "[redis][con
   auto error = c.command({"NOSUCHCOMMAND"});
   CHECK(error.is_error());
   CHECK(c.command({"PING"}).str() == "PONG");  // still in step after an error reply
+}
+
+TEST_CASE("redis connection: the database of the URL is selected on connect",
+          "[redis][connection]") {
+  auto url = test::redis_server().redis_url();
+  url.db = 3;
+  auto pool = std::make_shared<RedisPool>(url, test::test_connection_options(), 2);
+  const std::string prefix = test::fresh_prefix();
+  RedisRecordManager records(pool, store_options(prefix));
+  const Uuid id = new_uuid();
+  records.append(request(id, -1, 1));
+  RedisConnection raw(test::redis_server().redis_url(), test::test_connection_options());
+  CHECK(raw.command({"EXISTS", prefix + ":meta"}).integer() == 0);  // not in db 0
+  CHECK(raw.command({"SELECT", "3"}).str() == "OK");
+  CHECK(raw.command({"EXISTS", prefix + ":meta"}).integer() == 1);
 }

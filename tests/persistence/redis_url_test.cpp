@@ -42,8 +42,7 @@ TEST_CASE("redis url: accepted forms", "[redis][url]") {
   CHECK(v6.to_string() == "redis://[::1]:6379");
 }
 
-TEST_CASE("redis url: anything else is a ConfigurationError without the password",
-          "[redis][url]") {
+TEST_CASE("redis url: anything else is a ConfigurationError without the password", "[redis][url]") {
   for (const char* bad :
        {"", "localhost:6379", "http://localhost:6379", "redis://", "redis://localhost",
         "redis://:6379", "redis://localhost:", "redis://localhost:0", "redis://localhost:65536",

@@ -55,8 +55,9 @@ struct RedisBackend {
 };
 
 SequencedRecord rec(const Uuid& id, std::int64_t version, const std::string& tag = "") {
-  return {id, version, "test.Thing.Happened",
-          "{\"v\":" + std::to_string(version) + (tag.empty() ? "" : ",\"by\":\"" + tag + "\"") + "}"};
+  return {
+      id, version, "test.Thing.Happened",
+      "{\"v\":" + std::to_string(version) + (tag.empty() ? "" : ",\"by\":\"" + tag + "\"") + "}"};
 }
 
 AppendRequest request(const Uuid& id, std::int64_t expected, std::int64_t count,
@@ -64,7 +65,8 @@ AppendRequest request(const Uuid& id, std::int64_t expected, std::int64_t count,
   AppendRequest r;
   r.sequence_id = id;
   r.expected_version = expected;
-  for (std::int64_t v = expected + 1; v <= expected + count; ++v) r.records.push_back(rec(id, v, tag));
+  for (std::int64_t v = expected + 1; v <= expected + count; ++v)
+    r.records.push_back(rec(id, v, tag));
   return r;
 }
 
@@ -84,7 +86,9 @@ std::vector<std::int64_t> span(std::int64_t from, std::int64_t to) {  // inclusi
   return out;
 }
 
-ReadQuery q() { return ReadQuery{}; }
+ReadQuery q() {
+  return ReadQuery{};
+}
 
 }  // namespace
 
@@ -98,7 +102,9 @@ TEMPLATE_TEST_CASE("journal spec: replay with bounds and limits", "[journal]", M
   // Akka writes messages 1..5; our versions start at 0, so 0..4.
   records->append(request(id, -1, 5));
 
-  SECTION("replay all") { CHECK(positions(records->read(id, q())) == span(0, 4)); }
+  SECTION("replay all") {
+    CHECK(positions(records->read(id, q())) == span(0, 4));
+  }
   SECTION("lower bound") {
     auto query = q();
     query.gte = 2;
@@ -169,7 +175,9 @@ TEMPLATE_TEST_CASE("journal spec: replay with bounds and limits", "[journal]", M
     CHECK(records->highest_position(other) == -1);
     CHECK_FALSE(records->most_recent(other).has_value());
   }
-  SECTION("highest without replay") { CHECK(records->highest_position(id) == 4); }
+  SECTION("highest without replay") {
+    CHECK(records->highest_position(id) == 4);
+  }
   SECTION("records come back byte for byte") {
     auto all = records->read(id, q());
     REQUIRE(all.size() == 5);
@@ -227,8 +235,8 @@ TEMPLATE_TEST_CASE("journal spec: deletes", "[journal]", MemoryBackend, RedisBac
   }
 }
 
-TEMPLATE_TEST_CASE("journal spec: paging across more than 1000 records", "[journal]",
-                   MemoryBackend, RedisBackend) {
+TEMPLATE_TEST_CASE("journal spec: paging across more than 1000 records", "[journal]", MemoryBackend,
+                   RedisBackend) {
   TestType backend;
   auto records = backend.records();
   const Uuid id = new_uuid();
@@ -252,8 +260,7 @@ TEMPLATE_TEST_CASE("journal spec: paging across more than 1000 records", "[journ
   CHECK(positions(records->read(id, q())) == span(2000, 2499));
 }
 
-TEMPLATE_TEST_CASE("journal spec: listing sequence ids", "[journal]", MemoryBackend,
-                   RedisBackend) {
+TEMPLATE_TEST_CASE("journal spec: listing sequence ids", "[journal]", MemoryBackend, RedisBackend) {
   TestType backend;
   auto records = backend.records();
   std::set<Uuid> ids;
@@ -295,8 +302,7 @@ TEMPLATE_TEST_CASE("appends: an atomic multi-record append with a conflict write
   CHECK_FALSE(results[0].message.empty());
   CHECK_THROWS_AS(records->append(request(id, 1, 3, "late")), ConcurrencyError);
   CHECK_THROWS_AS(records->append(request(id, -1, 1, "late")), ConcurrencyError);
-  CHECK(records->read(id, q()) ==
-        std::vector<SequencedRecord>{rec(id, 0), rec(id, 1), rec(id, 2)});
+  CHECK(records->read(id, q()) == std::vector<SequencedRecord>{rec(id, 0), rec(id, 1), rec(id, 2)});
   CHECK(records->highest_position(id) == 2);
   CHECK(records->last_notification_position(partition) == log_before);
 }
@@ -332,8 +338,8 @@ TEMPLATE_TEST_CASE("appends: malformed requests are refused and write nothing", 
   CHECK(positions(records->read(fine, q())) == span(0, 1));
 }
 
-TEMPLATE_TEST_CASE("appends: two threads race for the same version, exactly one wins",
-                   "[append]", MemoryBackend, RedisBackend) {
+TEMPLATE_TEST_CASE("appends: two threads race for the same version, exactly one wins", "[append]",
+                   MemoryBackend, RedisBackend) {
   TestType backend;
   auto records = backend.records();
   const Uuid id = new_uuid();
@@ -436,8 +442,8 @@ TEMPLATE_TEST_CASE("appends: several appends for one entity in one batch apply i
 
 // --- notification log ---
 
-TEMPLATE_TEST_CASE("notification log: contiguous positions per partition, pages",
-                   "[notifications]", MemoryBackend, RedisBackend) {
+TEMPLATE_TEST_CASE("notification log: contiguous positions per partition, pages", "[notifications]",
+                   MemoryBackend, RedisBackend) {
   TestType backend;
   auto records = backend.records(4);
   REQUIRE(records->partitions() == 4);
@@ -600,12 +606,12 @@ TEMPLATE_TEST_CASE("log store: pages forwards and backwards, equal timestamps", 
     query.gte = 2000;
     query.lte = 2000;
     auto up = logs->read(bucket, query);
-    CHECK(up == std::vector<SequencedRecord>{message(2000, "a"), message(2000, "b"),
-                                             message(2000, "c")});
+    CHECK(up ==
+          std::vector<SequencedRecord>{message(2000, "a"), message(2000, "b"), message(2000, "c")});
     query.ascending = false;
     auto down = logs->read(bucket, query);
-    CHECK(down == std::vector<SequencedRecord>{message(2000, "c"), message(2000, "b"),
-                                               message(2000, "a")});
+    CHECK(down ==
+          std::vector<SequencedRecord>{message(2000, "c"), message(2000, "b"), message(2000, "a")});
     query = {};
     query.ascending = false;
     query.limit = 2;

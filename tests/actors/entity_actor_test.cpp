@@ -1,0 +1,248 @@
+// Entity actors under concurrency, crashes, passivation, outside writers and tampering.
+#include "actors/application.hpp"
+#include "domain/canonical_json.hpp"
+#include "domain/errors.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+using namespace es;
+namespace json = boost::json;
+
+namespace {
+
+ApplicationConfig memory_config() {
+  ApplicationConfig cfg;
+  cfg.stores = memory_stores();
+  cfg.scheduler_threads = 2;
+  return cfg;
+}
+
+// Verifies the stored chain of one entity from the records alone.
+void check_chain(const ExampleApplication& app, const Uuid& id, std::int64_t expected_last) {
+  auto records = app.stores().events->read(id, {});
+  REQUIRE(static_cast<std::int64_t>(records.size()) == expected_last + 1);
+  std::string head;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    Event e = app.mapper().from_record(records[i]);
+    CHECK(e.originator_version() == static_cast<std::int64_t>(i));
+    CHECK(e.previous_hash() == head);
+    CHECK(e.hash_matches());
+    head = e.event_hash();
+  }
+}
+
+// Sends `commands` requests from `senders` client actors at once; returns the versions
+// the replies carried and the number of errors.
+struct Outcome {
+  std::vector<std::int64_t> versions;
+  int errors = 0;
+};
+
+Outcome fire(ExampleApplication& app, const std::vector<std::pair<std::string, ExampleCommand>>& work,
+             int senders) {
+  auto results = std::make_shared<std::vector<std::int64_t>>();
+  auto errors = std::make_shared<std::atomic<int>>(0);
+  auto mutex = std::make_shared<std::mutex>();
+  auto done = std::make_shared<std::atomic<int>>(0);
+  auto repo = app.repository();
+  for (int s = 0; s < senders; ++s) {
+    std::vector<std::pair<std::string, ExampleCommand>> share;
+    for (std::size_t i = static_cast<std::size_t>(s); i < work.size(); i += static_cast<std::size_t>(senders)) {
+      share.push_back(work[i]);
+    }
+    app.system().spawn([=](caf::event_based_actor* self) {
+      auto remaining = std::make_shared<std::size_t>(share.size());
+      if (share.empty()) done->fetch_add(1);
+      for (const auto& w : share) {
+        self->request(repo, std::chrono::seconds(60), execute_atom::value, w.first, w.second)
+            .then(
+                [=](ExampleView& v) {
+                  {
+                    std::lock_guard lock(*mutex);
+                    results->push_back(v.version);
+                  }
+                  if (--*remaining == 0) done->fetch_add(1);
+                },
+                [=](caf::error&) {
+                  errors->fetch_add(1);
+                  if (--*remaining == 0) done->fetch_add(1);
+                });
+      }
+    });
+  }
+  while (done->load() < senders) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::lock_guard lock(*mutex);
+  return {*results, errors->load()};
+}
+
+}  // namespace
+
+TEST_CASE("1,000 concurrent commands to one entity are serialized", "[actors][concurrency]") {
+  ExampleApplication app(memory_config());
+  auto created = app.create_new_example();
+  std::vector<std::pair<std::string, ExampleCommand>> work;
+  for (int i = 0; i < 1000; ++i) {
+    work.emplace_back(created.id, i % 2 ? ExampleCommand::make_beat(1)
+                                        : ExampleCommand::make_change(
+                                              {{"a", std::to_string(i)}}));
+  }
+  auto outcome = fire(app, work, 50);
+  CHECK(outcome.errors == 0);
+  REQUIRE(outcome.versions.size() == 1000);
+  std::set<std::int64_t> distinct(outcome.versions.begin(), outcome.versions.end());
+  CHECK(distinct.size() == 1000);  // every command got its own version
+  CHECK(*distinct.begin() == 1);
+  CHECK(*distinct.rbegin() == 1000);
+  auto id = *parse_uuid(created.id);
+  CHECK(app.get(id).version == 1000);
+  CHECK(app.get(id).heartbeats == 500);
+  check_chain(app, id, 1000);
+}
+
+TEST_CASE("10,000 entities created and changed concurrently", "[actors][concurrency]") {
+  ExampleApplication app(memory_config());
+  const int n = 10000;
+  // Create from many client actors at once.
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto mutex = std::make_shared<std::mutex>();
+  auto done = std::make_shared<std::atomic<int>>(0);
+  auto repo = app.repository();
+  const int senders = 40;
+  for (int s = 0; s < senders; ++s) {
+    app.system().spawn([=](caf::event_based_actor* self) {
+      for (int i = s; i < n; i += senders) {
+        self->request(repo, std::chrono::seconds(60), create_atom::value,
+                      ExampleCommand::make_create({{"foo", json::serialize(json::value(i))}}))
+            .then(
+                [=](ExampleView& v) {
+                  std::lock_guard lock(*mutex);
+                  ids->push_back(v.id);
+                  done->fetch_add(1);
+                },
+                [=](caf::error&) { done->fetch_add(1); });
+      }
+    });
+  }
+  while (done->load() < n) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  REQUIRE(ids->size() == static_cast<std::size_t>(n));
+  std::vector<std::pair<std::string, ExampleCommand>> work;
+  for (const auto& id : *ids) {
+    work.emplace_back(id, ExampleCommand::make_change({{"a", "1"}, {"b", "2"}}));
+  }
+  auto outcome = fire(app, work, senders);
+  CHECK(outcome.errors == 0);
+  CHECK(outcome.versions.size() == static_cast<std::size_t>(n));
+  for (auto v : outcome.versions) CHECK(v == 2);
+  CHECK(app.stats().hosted == n);
+  CHECK(app.stores().events->all_sequence_ids().size() == static_cast<std::size_t>(n));
+}
+
+TEST_CASE("a crashed entity actor is rebuilt from the store", "[actors][supervision]") {
+  ExampleApplication app(memory_config());
+  auto created = app.create_new_example("before", 1, 2);
+  auto id = *parse_uuid(created.id);
+  app.beat_heart(id, 5);
+  caf::scoped_actor self{app.system()};
+  example_actor victim;
+  self->request(app.repository(), std::chrono::seconds(5), locate_atom::value, created.id)
+      .receive([&](example_actor& a) { victim = a; }, [&](caf::error&) {});
+  REQUIRE(victim);
+  self->monitor(victim);
+  self->send_exit(victim, caf::exit_reason::kill);
+  self->receive([&](caf::down_msg&) {});
+  // Give the supervisor its down message, then use the entity again.
+  for (int i = 0; i < 100 && app.stats().crashed == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(app.stats().crashed == 1);
+  auto view = app.get(id);
+  CHECK(view.heartbeats == 5);
+  CHECK(view.version == 5);
+  CHECK(app.beat_heart(id).version == 6);
+  check_chain(app, id, 6);
+}
+
+TEST_CASE("a passivated entity comes back with the same state", "[actors][passivation]") {
+  auto cfg = memory_config();
+  cfg.passivate_after = std::chrono::milliseconds(50);
+  ExampleApplication app(std::move(cfg));
+  auto created = app.create_new_example("kept", json::array{1, 2}, 3);
+  auto id = *parse_uuid(created.id);
+  auto before = app.set_attribute(id, "b", "changed");
+  for (int i = 0; i < 200 && app.stats().hosted > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(app.stats().hosted == 0);
+  CHECK(app.stats().passivated >= 1);
+  auto after = app.get(id);
+  CHECK(after.foo_json == before.foo_json);
+  CHECK(after.a_json == "[1,2]");
+  CHECK(after.b_json == "\"changed\"");
+  CHECK(after.head == before.head);
+  CHECK(after.version == before.version);
+}
+
+TEST_CASE("an outside writer causes a conflict, then the actor reloads and succeeds",
+          "[actors][conflict]") {
+  ExampleApplication app(memory_config());
+  auto created = app.create_new_example();
+  auto id = *parse_uuid(created.id);
+  app.get(id);  // the actor is live with version 0
+  // Another writer appends version 1 behind the actor's back.
+  auto records = app.stores().events->read(id, {});
+  Example outside;
+  outside.apply(app.mapper().from_record(records[0]));
+  outside.set_foo("outside");
+  auto pending = outside.collect_pending_events();
+  app.stores().events->append({id, 0, {app.mapper().to_record(pending[0])}});
+
+  CHECK_THROWS_AS(app.set_attribute(id, "a", 1), ConcurrencyError);
+  // The actor reloaded: the outside change is visible and the next command succeeds.
+  CHECK(app.get(id).foo_json == "\"outside\"");
+  auto ok = app.set_attribute(id, "a", 1);
+  CHECK(ok.version == 2);
+  check_chain(app, id, 2);
+}
+
+TEST_CASE("a tampered stored event makes only that entity report DataIntegrityError",
+          "[actors][integrity]") {
+  ExampleApplication app(memory_config());
+  auto bad = app.create_new_example("x");
+  auto good = app.create_new_example("y");
+  auto bad_id = *parse_uuid(bad.id);
+  auto good_id = *parse_uuid(good.id);
+  app.set_attribute(bad_id, "a", 1);
+  // Rewrite event 1 with another value but the old hash, in a fresh store.
+  auto records = app.stores().events->read(bad_id, {});
+  auto state = parse_stored_object(records[1].state);
+  state["value"] = 2;
+  Stores copy = memory_stores();
+  copy.events->append({bad_id, -1, {records[0]}});
+  copy.events->append({bad_id, 0, {SequencedRecord{bad_id, 1, records[1].topic, canonical_json(state)}}});
+  copy.events->append({good_id, -1, app.stores().events->read(good_id, {})});
+  auto cfg = memory_config();
+  cfg.stores = copy;
+  ExampleApplication reopened(std::move(cfg));
+  CHECK_THROWS_AS(reopened.get(bad_id), DataIntegrityError);
+  CHECK_THROWS_AS(reopened.set_attribute(bad_id, "a", 3), DataIntegrityError);
+  CHECK(reopened.get(good_id).foo_json == "\"y\"");
+  CHECK(reopened.set_attribute(good_id, "a", 3).version == 1);
+  CHECK(copy.events->read(bad_id, {}).size() == 2);  // nothing written for the broken one
+}
+
+TEST_CASE("past max_in_flight, requests are refused as overloaded", "[actors][overload]") {
+  auto cfg = memory_config();
+  cfg.max_in_flight = 0;
+  ExampleApplication app(std::move(cfg));
+  CHECK_THROWS_AS(app.create_new_example(), Overloaded);
+}
