@@ -2,6 +2,7 @@
 
 #include "actors/error_code.hpp"
 #include "domain/canonical_json.hpp"
+#include "persistence/timebucketed_log_reader.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -28,6 +29,7 @@ ExampleApplication::~ExampleApplication() { close(); }
 
 void ExampleApplication::start() {
   ExampleModel::register_types();
+  TimebucketedLog::register_types();
   if (!config_.stores.events) config_.stores = memory_stores();
   auto& sys = *system_;
   auto rt = std::make_shared<EntityRuntime>();
@@ -75,13 +77,13 @@ void ExampleApplication::close() {
   }
 }
 
-template <class T, class... Ts>
-T ExampleApplication::call(Ts&&... xs) {
+template <class T, class Dest, class... Ts>
+T ExampleApplication::ask(const Dest& dest, Ts&&... xs) {
   if (closed_) throw Error("the application is closed");
   caf::scoped_actor self{*system_};
   std::optional<T> result;
   caf::error failure;
-  self->request(repository_, config_.request_timeout, std::forward<Ts>(xs)...)
+  self->request(dest, config_.request_timeout, std::forward<Ts>(xs)...)
       .receive([&](T& value) { result = std::move(value); },
                [&](caf::error& error) { failure = std::move(error); });
   if (failure) throw_as_exception(failure);
@@ -150,6 +152,45 @@ std::optional<SnapshotTaken> ExampleApplication::take_snapshot(const Uuid& id) {
 }
 
 RepositoryStats ExampleApplication::stats() { return call<RepositoryStats>(stats_atom::value); }
+
+TimebucketedLog ExampleApplication::start_new_timebucketedlog(const std::string& name,
+                                                             BucketSize size) {
+  TimebucketedLog log = TimebucketedLog::start(name, size);
+  AppendRequest request;
+  request.sequence_id = log.id();
+  request.expected_version = -1;
+  for (const auto& e : log.pending_events()) request.records.push_back(mapper().to_record(e));
+  ask<std::int64_t>(runtime_->journal_for(log.id()), append_atom::value, std::move(request));
+  log.collect_pending_events();
+  return log;
+}
+
+TimebucketedLog ExampleApplication::get_timebucketedlog(const std::string& name) {
+  TimebucketedLog::register_types();
+  const Uuid id = timebucketed_log_id(name);
+  auto records = config_.stores.events->read(id, {});
+  if (records.empty()) throw RepositoryKeyError("no log named '" + name + "'");
+  TimebucketedLog log;
+  for (const auto& r : records) log.apply(mapper().from_record(r));
+  return log;
+}
+
+LoggedMessage ExampleApplication::log_message(const TimebucketedLog& log,
+                                              const std::string& message) {
+  if (!log_writer_) throw Error("this application has no log store");
+  LoggedMessage m;
+  m.timestamp = now_micros();
+  m.bucket_id = make_timebucket_id(log.id(), m.timestamp, log.bucket_size());
+  m.message = message;
+  ask<std::int64_t>(log_writer_, log_atom::value, mapper().message_to_record(m));
+  return m;
+}
+
+std::vector<LoggedMessage> ExampleApplication::read_messages(const TimebucketedLog& log,
+                                                             const ReadQuery& query) {
+  if (!config_.stores.logs) throw Error("this application has no log store");
+  return TimebucketedLogReader(log, config_.stores.logs, runtime_->mapper).get_messages(query);
+}
 
 namespace {
 std::mutex global_mutex;

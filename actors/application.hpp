@@ -7,6 +7,8 @@
 #include "actors/example_actors.hpp"
 #include "actors/runtime_config.hpp"
 #include "domain/cipher.hpp"
+#include "domain/timebucketed_log.hpp"
+#include "persistence/read_query.hpp"
 #include "persistence/stores.hpp"
 
 #include <caf/actor_system.hpp>
@@ -69,14 +71,30 @@ class ExampleApplication {
   std::optional<SnapshotTaken> take_snapshot(const Uuid& id);
   RepositoryStats stats();
 
+  // Time-bucketed logs, as the reference's start_new_timebucketedlog and log_message.
+  // Starting a log stores its Started event in the entity store (ConcurrencyError when a
+  // log of that name exists); messages go to the log store through the log writer.
+  TimebucketedLog start_new_timebucketedlog(const std::string& name,
+                                            BucketSize size = BucketSize::year);
+  // The log of that name; RepositoryKeyError when none was started.
+  TimebucketedLog get_timebucketedlog(const std::string& name);
+  LoggedMessage log_message(const TimebucketedLog& log, const std::string& message);
+  // Messages within the query's timestamp bounds, in its direction (set ascending = false
+  // for newest first, the reference reader's default).
+  std::vector<LoggedMessage> read_messages(const TimebucketedLog& log, const ReadQuery& query);
+
   // Stops accepting work, waits (bounded) for commands in flight, stops every actor.
   // Idempotent; the destructor calls it.
   void close();
 
  private:
   void start();
+  template <class T, class Dest, class... Ts>
+  T ask(const Dest& dest, Ts&&... xs);
   template <class T, class... Ts>
-  T call(Ts&&... xs);
+  T call(Ts&&... xs) {
+    return ask<T>(repository_, std::forward<Ts>(xs)...);
+  }
 
   ApplicationConfig config_;
   std::unique_ptr<RuntimeConfig> owned_config_;

@@ -132,3 +132,28 @@ Snapshot EventMapper::snapshot_from_record(const SequencedRecord& record) const 
 }
 
 }  // namespace es
+
+namespace es {
+
+SequencedRecord EventMapper::message_to_record(const LoggedMessage& m) const {
+  boost::json::object o;
+  o[field::originator_id] = to_string(m.bucket_id);
+  o[field::timestamp] = m.timestamp;
+  o[field::topic] = LoggedMessage::topic;
+  o["message"] = m.message;
+  return {m.bucket_id, m.timestamp, std::string(LoggedMessage::topic), seal(canonical_json(o))};
+}
+
+LoggedMessage EventMapper::message_from_record(const SequencedRecord& record) const {
+  if (record.topic != LoggedMessage::topic) {
+    throw TopicResolutionError("not a log message topic: " + record.topic);
+  }
+  boost::json::object o = parse_stored_object(open(record.state));
+  LoggedMessage m;
+  m.bucket_id = take_uuid(o, field::originator_id);
+  m.timestamp = take_int(o, field::timestamp);
+  m.message = take_string(o, "message");
+  return m;
+}
+
+}  // namespace es

@@ -7,6 +7,7 @@
 #include "domain/event_registry.hpp"
 #include "domain/sequenced_record.hpp"
 #include "domain/snapshot.hpp"
+#include "domain/timebucketed_log.hpp"
 
 #include <memory>
 
@@ -24,6 +25,10 @@ class EventMapper {
 
   SequencedRecord snapshot_to_record(const Snapshot& snapshot) const;
   Snapshot snapshot_from_record(const SequencedRecord& record) const;
+
+  // Log messages (timebucketed logs): position = timestamp, sequence = bucket id.
+  SequencedRecord message_to_record(const LoggedMessage& message) const;
+  LoggedMessage message_from_record(const SequencedRecord& record) const;
 
   bool encrypts() const { return cipher_ != nullptr; }
 
