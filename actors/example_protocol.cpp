@@ -3,7 +3,7 @@
 #include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
 
-#include <boost/json/parse.hpp>
+#include "domain/json_parse.hpp"
 
 namespace es {
 
@@ -15,12 +15,11 @@ boost::json::value parse_value(const AttributeChange& change) {
   if (!Example::is_attribute(change.name)) {
     throw InvalidInput("Example has no attribute '" + change.name + "'");
   }
-  boost::json::parse_options options;
-  options.max_depth = 64;
-  boost::json::error_code ec;
-  auto v = boost::json::parse(change.value_json, ec, {}, options);
-  if (ec) throw InvalidInput("value of '" + change.name + "' is not valid JSON");
-  return v;
+  try {
+    return parse_i_json(change.value_json);
+  } catch (const InvalidInput& e) {
+    throw InvalidInput("value of '" + change.name + "' is not valid I-JSON: " + e.what());
+  }
 }
 
 }  // namespace

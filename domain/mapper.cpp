@@ -3,9 +3,8 @@
 #include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
 #include "domain/event_type.hpp"
+#include "domain/json_parse.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 
 namespace es {
 
@@ -43,11 +42,15 @@ Uuid take_uuid(boost::json::object& o, std::string_view name) {
 }  // namespace
 
 boost::json::object parse_stored_object(std::string_view text) {
-  boost::json::parse_options options;
+  // Our own parser: Boost.JSON 1.81 misreads some doubles, which would break hash checks.
+  JsonParseOptions options;
   options.max_depth = kMaxStoredDepth;
-  boost::json::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec, {}, options);
-  if (ec) throw RecordDecodingError("stored state is not valid JSON: " + ec.message());
+  boost::json::value v;
+  try {
+    v = parse_json(text, options);
+  } catch (const InvalidInput& e) {
+    throw RecordDecodingError(std::string("stored state is not valid JSON: ") + e.what());
+  }
   if (!v.is_object()) throw RecordDecodingError("stored state is not a JSON object");
   return std::move(v.get_object());
 }
