@@ -48,7 +48,7 @@ class ExampleApplication {
   EventBus& bus() { return *runtime_->bus; }
   const Stores& stores() const { return config_.stores; }
   const EventMapper& mapper() const { return *runtime_->mapper; }
-  const std::shared_ptr<const EntityRuntime>& runtime() const { return runtime_; }
+  std::shared_ptr<const EntityRuntime> runtime() const { return runtime_; }
 
   // The blocking facade. Each call throws the domain's typed errors (RepositoryKeyError,
   // EntityIsDiscarded, ConcurrencyError, PreconditionFailed, DataIntegrityError,

@@ -1,0 +1,354 @@
+// example-sim: the sample simulation. Spawns many Example actors, drives attribute changes
+// and heartbeats at them from concurrent senders, reports throughput, latency and memory,
+// then proves recovery: every actor is stopped, every entity is rebuilt from the store
+// (verifying its hash chain) and compared with what the simulation expects.
+#include "actors/application.hpp"
+#include "domain/errors.hpp"
+#include "samples/support/store_setup.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <caf/event_based_actor.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace po = boost::program_options;
+using namespace es;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::int64_t entities = 10000;
+  std::int64_t commands = 200000;
+  std::int64_t concurrency = 64;
+  bool quiet = false;
+  std::uint64_t seed = 42;
+  samples::StoreFlags store;
+};
+
+// What the simulation expects one entity to be.
+struct Expected {
+  std::string id;
+  std::string foo = "\"\"", a = "\"\"", b = "\"\"";
+  std::int64_t heartbeats = 0;
+  std::int64_t version = -1;
+};
+
+// Counters shared by the sender actors and the main thread.
+struct Progress {
+  std::atomic<std::int64_t> done{0};
+  std::atomic<std::int64_t> errors{0};
+  std::atomic<std::int64_t> mismatches{0};
+  std::atomic<int> finished{0};
+  std::mutex mutex;
+  std::vector<double> latencies_ms;  // merged from every sender at its end
+  std::vector<std::string> problems;  // the first few, for the report
+  void problem(std::string text) {
+    std::lock_guard lock(mutex);
+    if (problems.size() < 10) problems.push_back(std::move(text));
+  }
+};
+
+enum class Phase { create, drive, verify };
+
+// One sender: owns a disjoint set of entities, keeps one request in flight at a time, so
+// the expected state of each of its entities is exact.
+void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase phase,
+                  std::vector<Expected*> owned, std::int64_t commands, std::uint64_t seed,
+                  std::shared_ptr<Progress> progress) {
+  sys.spawn([=](caf::event_based_actor* self) mutable {
+    struct State {
+      std::vector<Expected*> owned;
+      std::int64_t remaining;
+      std::size_t next_index = 0;
+      std::mt19937_64 rng;
+      std::vector<double> latencies;
+    };
+    auto st = std::make_shared<State>(State{owned, 0, 0, std::mt19937_64(seed), {}});
+    st->remaining = phase == Phase::drive ? commands : static_cast<std::int64_t>(owned.size());
+    st->latencies.reserve(static_cast<std::size_t>(st->remaining));
+    auto finish = [=] {
+      std::lock_guard lock(progress->mutex);
+      progress->latencies_ms.insert(progress->latencies_ms.end(), st->latencies.begin(),
+                                    st->latencies.end());
+      progress->finished.fetch_add(1);
+    };
+    auto step = std::make_shared<std::function<void()>>();
+    *step = [=] {
+      if (st->remaining == 0) {
+        finish();
+        self->quit();
+        return;
+      }
+      --st->remaining;
+      const auto started = Clock::now();
+      auto done = [=] {
+        st->latencies.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+        progress->done.fetch_add(1, std::memory_order_relaxed);
+        (*step)();
+      };
+      auto failed = [=](caf::error& error) {
+        progress->errors.fetch_add(1);
+        progress->problem(reason_of(error));
+        progress->done.fetch_add(1, std::memory_order_relaxed);
+        (*step)();
+      };
+      if (phase == Phase::create) {
+        Expected* e = st->owned[st->next_index++];
+        self->request(repo, std::chrono::seconds(30), create_atom::value,
+                      ExampleCommand::make_create())
+            .then([=](ExampleView& v) {
+                    e->id = v.id;
+                    e->version = v.version;
+                    done();
+                  },
+                  failed);
+      } else if (phase == Phase::verify) {
+        Expected* e = st->owned[st->next_index++];
+        self->request(repo, std::chrono::seconds(30), get_atom::value, e->id)
+            .then(
+                [=](ExampleView& v) {
+                  if (v.version != e->version || v.foo_json != e->foo || v.a_json != e->a ||
+                      v.b_json != e->b || v.heartbeats != e->heartbeats) {
+                    progress->mismatches.fetch_add(1);
+                    progress->problem("entity " + e->id + " is at version " +
+                                      std::to_string(v.version) + ", expected " +
+                                      std::to_string(e->version));
+                  }
+                  done();
+                },
+                failed);
+      } else {
+        Expected* e = st->owned[st->rng() % st->owned.size()];
+        const auto pick = st->rng() % 10;
+        ExampleCommand command;
+        std::string value;
+        std::string name;
+        if (pick < 3) {
+          command = ExampleCommand::make_beat(1);
+        } else {
+          name = pick < 6 ? "a" : pick < 9 ? "b" : "foo";
+          value = name == "a" ? std::to_string(st->rng() % 1000000)
+                              : "\"" + name + "-" + std::to_string(st->rng() % 1000000) + "\"";
+          command = ExampleCommand::make_change({{name, value}});
+        }
+        self->request(repo, std::chrono::seconds(30), execute_atom::value, e->id, command)
+            .then(
+                [=](ExampleView& v) {
+                  if (v.version != e->version + 1) {
+                    progress->mismatches.fetch_add(1);
+                    progress->problem("entity " + e->id + " answered version " +
+                                      std::to_string(v.version) + " after " +
+                                      std::to_string(e->version));
+                  }
+                  e->version = v.version;
+                  if (name.empty()) ++e->heartbeats;
+                  else (name == "a" ? e->a : name == "b" ? e->b : e->foo) = value;
+                  done();
+                },
+                failed);
+      }
+    };
+    (*step)();
+  });
+}
+
+// Runs one phase over all entities and waits for it, drawing a progress bar.
+double run_phase(ExampleApplication& app, Phase phase, std::vector<Expected>& expected,
+                 const Options& opt, Progress& report, const char* label) {
+  auto progress = std::make_shared<Progress>();
+  const auto senders = static_cast<std::size_t>(
+      std::max<std::int64_t>(1, std::min<std::int64_t>(opt.concurrency, opt.entities)));
+  const std::int64_t total =
+      phase == Phase::drive ? opt.commands : static_cast<std::int64_t>(expected.size());
+  const auto started = Clock::now();
+  for (std::size_t s = 0; s < senders; ++s) {
+    std::vector<Expected*> owned;
+    for (std::size_t i = s; i < expected.size(); i += senders) owned.push_back(&expected[i]);
+    std::int64_t share = total / static_cast<std::int64_t>(senders) +
+                         (static_cast<std::int64_t>(s) < total % static_cast<std::int64_t>(senders));
+    spawn_sender(app.system(), app.repository(), phase, std::move(owned), share,
+                 opt.seed * 7919 + s, progress);
+  }
+  const bool bar = !opt.quiet;
+  auto last_draw = Clock::now();
+  while (progress->finished.load() < static_cast<int>(senders)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (bar && Clock::now() - last_draw > std::chrono::milliseconds(200)) {
+      last_draw = Clock::now();
+      const auto done = progress->done.load();
+      const double secs = std::chrono::duration<double>(Clock::now() - started).count();
+      const int width = 30;
+      const int filled = total ? static_cast<int>(width * done / total) : width;
+      std::fprintf(stderr, "\r%-8s [%s%s] %3d%% %lld/%lld  %.0f/s   ", label,
+                   std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                   std::string(static_cast<std::size_t>(width - filled), '-').c_str(),
+                   total ? static_cast<int>(100 * done / total) : 100,
+                   static_cast<long long>(done), static_cast<long long>(total),
+                   secs > 0 ? done / secs : 0.0);
+    }
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - started).count();
+  if (bar) std::fprintf(stderr, "\r%-8s done: %lld in %.2f s%40s\n", label,
+                        static_cast<long long>(total), secs, "");
+  report.errors += progress->errors.load();
+  report.mismatches += progress->mismatches.load();
+  {
+    std::lock_guard lock(progress->mutex);
+    if (phase == Phase::drive) report.latencies_ms = std::move(progress->latencies_ms);
+    for (auto& p : progress->problems) report.problem(p);
+  }
+  return secs;
+}
+
+double rss_peak_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// Redis's used_memory in bytes, or -1 for the memory store.
+long long redis_used_memory(const samples::StoreSetup& setup) {
+  if (!setup.pool) return -1;
+  auto lease = setup.pool->acquire();
+  auto reply = (*lease).command({"INFO", "memory"});
+  const std::string text(reply.str());
+  const std::string key = "used_memory:";
+  auto pos = text.find(key);
+  return pos == std::string::npos ? -1 : std::stoll(text.substr(pos + key.size()));
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
+  return sorted[index];
+}
+
+int run(const Options& opt) {
+  auto setup = samples::open_stores(opt.store, "example-sim");
+  ApplicationConfig config;
+  config.stores = setup.stores;
+  config.cipher = samples::load_cipher(opt.store);
+  config.snapshot_period = opt.store.snapshot_period;
+  config.max_in_flight = std::max<std::int64_t>(config.max_in_flight, opt.concurrency * 2);
+
+  std::printf("example-sim: %lld entities, %lld commands, %lld concurrent senders\n",
+              static_cast<long long>(opt.entities), static_cast<long long>(opt.commands),
+              static_cast<long long>(opt.concurrency));
+  std::printf("store: %s%s%s\n", setup.description.c_str(),
+              config.cipher ? ", encrypted (AES-GCM)" : "",
+              opt.store.snapshot_period ? (", snapshot every " +
+                                           std::to_string(opt.store.snapshot_period) + " events")
+                                              .c_str()
+                                        : "");
+  std::fflush(stdout);
+
+  std::vector<Expected> expected(static_cast<std::size_t>(opt.entities));
+  Progress report;
+  const long long memory_before = redis_used_memory(setup);
+  double drive_secs = 0;
+  std::int64_t hosted = 0;
+  {
+    ExampleApplication app(config);
+    run_phase(app, Phase::create, expected, opt, report, "create");
+    drive_secs = run_phase(app, Phase::drive, expected, opt, report, "commands");
+    hosted = app.stats().hosted;
+  }  // every actor stops here: the next application starts from the store alone
+  const long long memory_after = redis_used_memory(setup);
+
+  double verify_secs = 0;
+  {
+    ExampleApplication fresh(config);
+    verify_secs = run_phase(fresh, Phase::verify, expected, opt, report, "recover");
+  }
+
+  std::sort(report.latencies_ms.begin(), report.latencies_ms.end());
+  const double events_per_s = drive_secs > 0 ? static_cast<double>(opt.commands) / drive_secs : 0;
+  const double p50 = percentile(report.latencies_ms, 0.50);
+  const double p99 = percentile(report.latencies_ms, 0.99);
+  const double max = report.latencies_ms.empty() ? 0 : report.latencies_ms.back();
+  const double rss = rss_peak_mib();
+  std::printf("\nsummary\n");
+  std::printf("  events persisted     %lld (+%lld Created) in %.2f s: %.0f events/s\n",
+              static_cast<long long>(opt.commands), static_cast<long long>(opt.entities),
+              drive_secs, events_per_s);
+  std::printf("  command latency      p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", p50, p99, max);
+  std::printf("  entity actors        %lld live at the end of the run\n",
+              static_cast<long long>(hosted));
+  std::printf("  peak RSS             %.1f MiB\n", rss);
+  if (memory_before >= 0 && memory_after >= 0) {
+    std::printf("  redis memory         %.0f bytes per entity (%lld events each on average)\n",
+                static_cast<double>(memory_after - memory_before) /
+                    static_cast<double>(std::max<std::int64_t>(opt.entities, 1)),
+                static_cast<long long>((opt.commands + opt.entities) /
+                                       std::max<std::int64_t>(opt.entities, 1)));
+  }
+  std::printf("  recovery             %lld entities rebuilt from the store in %.2f s (%.0f/s), "
+              "hash chains verified\n",
+              static_cast<long long>(opt.entities), verify_secs,
+              verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
+  std::printf("  errors               %lld, state mismatches %lld\n",
+              static_cast<long long>(report.errors), static_cast<long long>(report.mismatches));
+  for (const auto& p : report.problems) std::printf("    %s\n", p.c_str());
+  std::printf("BENCH sim.events_per_s %.0f events/s\n", events_per_s);
+  std::printf("BENCH sim.latency_p50 %.3f ms\n", p50);
+  std::printf("BENCH sim.latency_p99 %.3f ms\n", p99);
+  std::printf("BENCH sim.rss_peak %.1f MiB\n", rss);
+  const bool ok = report.errors == 0 && report.mismatches == 0;
+  std::printf("recovery check: %s\n", ok ? "passed" : "FAILED");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  po::options_description options("example-sim: the sample simulation of Example actors");
+  options.add_options()("help,h", "show this help")(
+      "entities", po::value(&opt.entities)->value_name("N")->default_value(opt.entities),
+      "Example actors to create")(
+      "commands", po::value(&opt.commands)->value_name("N")->default_value(opt.commands),
+      "commands to drive (attribute changes and heartbeats, one event each)")(
+      "concurrency", po::value(&opt.concurrency)->value_name("N")->default_value(opt.concurrency),
+      "concurrent senders (each keeps one command in flight)")(
+      "seed", po::value(&opt.seed)->value_name("N")->default_value(opt.seed),
+      "random seed")("quiet,q", po::bool_switch(&opt.quiet), "no progress bar");
+  samples::add_store_options(options, opt.store);
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    if (vm.count("help")) {
+      std::cout << options << "\nExit status: 0 when every command succeeded and every entity "
+                              "was recovered exactly; 1 otherwise; 2 for bad flags.\n";
+      return 0;
+    }
+    po::notify(vm);
+    if (opt.entities < 1 || opt.commands < 0 || opt.concurrency < 1) {
+      throw po::error("--entities and --concurrency must be >= 1, --commands >= 0");
+    }
+  } catch (const po::error& e) {
+    std::cerr << "example-sim: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  try {
+    return run(opt);
+  } catch (const ConfigurationError& e) {
+    std::cerr << "example-sim: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "example-sim: " << e.what() << "\n";
+    return 1;
+  }
+}

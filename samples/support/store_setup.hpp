@@ -1,0 +1,45 @@
+// What every sample program does to get its stores: a Redis URL, a private redis-server
+// child (the default), or memory; plus the optional cipher key file. Shared by example-sim
+// and example-server so their flags mean the same thing.
+#pragma once
+
+#include "domain/cipher.hpp"
+#include "persistence/redis_connection.hpp"
+#include "persistence/redis_launcher.hpp"
+#include "persistence/stores.hpp"
+
+#include <boost/program_options/options_description.hpp>
+
+#include <memory>
+#include <string>
+
+namespace es::samples {
+
+struct StoreFlags {
+  std::string redis_url;             // --redis; empty: a private redis-server
+  std::string store = "redis";       // --store redis|memory
+  std::string data_dir = "./var";    // --data-dir, for the private redis-server
+  bool fsync_always = false;         // --fsync-always
+  std::string cipher_key_file;       // --cipher-key-file
+  std::int64_t snapshot_period = 0;  // --snapshot-period
+};
+
+// Adds --redis, --store, --data-dir, --fsync-always, --cipher-key-file, --snapshot-period.
+void add_store_options(boost::program_options::options_description& options, StoreFlags& flags);
+
+struct StoreSetup {
+  std::unique_ptr<RedisServer> server;  // the private redis-server, when one was started
+  std::shared_ptr<RedisPool> pool;      // Redis stores only
+  Stores stores;
+  std::string description;  // for the start-up banner (never shows a password)
+};
+
+// Opens the stores the flags ask for. Throws ConfigurationError for bad flags and
+// StoreUnavailable when Redis cannot be reached or started.
+StoreSetup open_stores(const StoreFlags& flags, const std::string& program);
+
+// The cipher of --cipher-key-file (base64 of 16, 24 or 32 bytes; whitespace ignored), or
+// nothing when no file is given. ConfigurationError when the file is unreadable or bad.
+std::shared_ptr<const AesGcmCipher> load_cipher(const StoreFlags& flags);
+
+}  // namespace es::samples
