@@ -386,6 +386,14 @@ void canonical_json_append(std::string& out, const boost::json::array& a) {
   append_with(out, [&](Sink& sink) { append_array(sink, a); });
 }
 
+void canonical_string_append(std::string& out, std::string_view s) {
+  append_with(out, [&](Sink& sink) { append_string(sink, s); });
+}
+
+bool canonical_key_less(std::string_view a, std::string_view b) noexcept {
+  return utf16_less(a, b);
+}
+
 std::string canonical_json(const boost::json::value& v) {
   return serialize_with([&](Sink& sink) { append_value(sink, v); });
 }

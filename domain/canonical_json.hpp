@@ -33,6 +33,12 @@ void canonical_json_append(std::string& out, const boost::json::value& v);
 void canonical_json_append(std::string& out, const boost::json::object& o);
 void canonical_json_append(std::string& out, const boost::json::array& a);
 
+// Appends `s` as a canonical JSON string literal (quotes included); InvalidInput when `s` is
+// not valid UTF-8.
+void canonical_string_append(std::string& out, std::string_view s);
+// The order of object keys in canonical JSON (UTF-16 code units).
+bool canonical_key_less(std::string_view a, std::string_view b) noexcept;
+
 // True when `s` is well-formed UTF-8 (Unicode 3.9 table 3-7): no overlong forms, no encoded
 // surrogates, nothing above U+10FFFF, no truncated sequence.
 bool is_valid_utf8(std::string_view s) noexcept;

@@ -54,6 +54,7 @@ class Event {
   // The whole stored state: envelope fields, own fields, and event_hash.
   boost::json::object state() const;
   // Canonical JSON (RFC 8785) of state(): the exact stored text when no cipher is used.
+  // Kept from create(), so encoding a new event serialises it once.
   std::string canonical_text() const;
 
   // Events are equal when their states are equal.
@@ -71,6 +72,7 @@ class Event {
   std::string topic_;
   std::string previous_hash_;
   std::string event_hash_;
+  std::string canonical_text_;  // set by create(); empty for restored events
   boost::json::object data_;
   int schema_version_ = 1;
   bool hash_matches_ = true;

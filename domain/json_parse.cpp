@@ -69,12 +69,14 @@ bool magnitude_is_large(const char* first, const char* last) noexcept {
     }
   }
   while (p != last && *p != 'e' && *p != 'E') ++p;
+  // Saturates far beyond any digit count, so that lead + exponent keeps its sign.
+  constexpr long long kExponentCap = 1000000000000000;
   long long exponent = 0;
   if (p != last) {
     ++p;
     bool negative = false;
     if (p != last && (*p == '+' || *p == '-')) negative = *p++ == '-';
-    for (; p != last && exponent < 1000000; ++p) exponent = exponent * 10 + (*p - '0');
+    for (; p != last && exponent < kExponentCap; ++p) exponent = exponent * 10 + (*p - '0');
     if (negative) exponent = -exponent;
   }
   return lead + exponent >= 0;
@@ -423,11 +425,16 @@ std::string quote_key(const std::string& key) {
 }  // namespace
 
 json::value parse_json(std::string_view text, const JsonParseOptions& options) {
+  return parse_json(text, options, json::storage_ptr());
+}
+
+json::value parse_json(std::string_view text, const JsonParseOptions& options,
+                       json::storage_ptr storage) {
   unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
   json::basic_parser<Handler> p(boost_options(options), temp, sizeof(temp), text,
                                 options.i_json_numbers, options.reject_duplicate_keys);
   Handler& h = p.handler();
-  h.st.reset(json::storage_ptr());
+  h.st.reset(std::move(storage));
   json::error_code ec;
   // more = false: the text is complete. On failure the result is the offset of the error.
   const std::size_t n = p.write_some(false, text.data(), text.size(), ec);

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 namespace es {
@@ -43,6 +44,10 @@ struct JsonParseOptions {
 
 // Parses `text` as one JSON value. Throws es::InvalidInput on any failure.
 boost::json::value parse_json(std::string_view text, const JsonParseOptions& options = {});
+// The same, allocating the result from `storage` (e.g. a monotonic_resource over a stack
+// buffer, for values that are read and dropped at once).
+boost::json::value parse_json(std::string_view text, const JsonParseOptions& options,
+                              boost::json::storage_ptr storage);
 
 // parse_json with the I-JSON rules of HTTP_API.md (RFC 7493): valid UTF-8, nesting at most 64,
 // no duplicate keys, integer literals within +-(2^53-1), finite numbers.

@@ -41,6 +41,7 @@ class EventMapper {
 };
 
 // Parses stored JSON text into an object; RecordDecodingError for anything else.
-boost::json::object parse_stored_object(std::string_view text);
+boost::json::object parse_stored_object(std::string_view text,
+                                        boost::json::storage_ptr storage = {});
 
 }  // namespace es

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <fstream>
 
@@ -59,6 +60,22 @@ TEST_CASE("the shared vector chain decodes, verifies and re-encodes byte for byt
   const std::string expected_foo{char(1), char(31), char(127)};
   CHECK(std::string(e.foo().as_string()) == expected_foo);
   CHECK(e.count_heartbeats() == 1);
+}
+
+TEST_CASE("a stored state in another key order or layout still verifies by its canonical hash",
+          "[mapper]") {
+  Example::register_types();
+  EventMapper mapper;
+  for (auto record : vector_chain()) {
+    auto state = parse_stored_object(record.state);
+    json::object reversed;
+    std::vector<std::string> keys;
+    for (const auto& kv : state) keys.emplace_back(kv.key());
+    for (auto it = keys.rbegin(); it != keys.rend(); ++it) reversed[*it] = state.at(*it);
+    record.state = " " + json::serialize(reversed) + " ";
+    Event e = mapper.from_record(record);
+    CHECK(e.hash_matches());
+  }
 }
 
 TEST_CASE("events round-trip through the cipher and the stored state is not plaintext",
