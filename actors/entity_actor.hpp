@@ -4,6 +4,9 @@
 // them and replies only after the store confirmed. A conflict (or a failed write) makes it
 // reload before anything else; it never applies an unconfirmed event. A DataIntegrityError
 // on recovery makes it refuse commands with that error instead of crashing.
+//
+// Requests to the store actors carry no CAF timeout: those actors bound every store call
+// themselves (StoreUnavailable), and a CAF timeout costs a clock entry per request.
 #pragma once
 
 #include "actors/entity_protocol.hpp"
@@ -11,7 +14,6 @@
 #include "actors/error_code.hpp"
 #include "domain/canonical_json.hpp"
 
-#include <caf/after.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -68,8 +70,7 @@ void restore_from(entity_pointer<Model> self, StoredHistory& history) {
 template <class Model, class Done>
 void recover(entity_pointer<Model> self, Done done) {
   auto& st = self->state;
-  self->request(st.rt->loader, st.rt->store_timeout, load_atom::value, st.id, std::int64_t{-1},
-                true)
+  self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, std::int64_t{-1}, true)
       .await(
           [=](StoredHistory& history) mutable {
             restore_from<Model>(self, history);
@@ -206,7 +207,7 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
           return fail(current_exception_to_error());
         }
         auto promise = self->template make_response_promise<View>();
-        self->request(st.rt->journal_for(st.id), st.rt->store_timeout, append_atom::value,
+        self->request(st.rt->journal_for(st.id), caf::infinite, append_atom::value,
                       std::move(request))
             .await(
                 [=](std::int64_t) mutable {
@@ -253,7 +254,7 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
           return Model::view(*st.entity);
         }
         auto promise = self->template make_response_promise<View>();
-        self->request(st.rt->loader, st.rt->store_timeout, load_atom::value, st.id, at, true)
+        self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, at, true)
             .then(
                 [=](StoredHistory& history) mutable {
                   auto& st = self->state;
@@ -287,8 +288,8 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
       [=](events_atom) -> caf::result<std::vector<EventView>> {
         auto& st = self->state;
         auto promise = self->template make_response_promise<std::vector<EventView>>();
-        self->request(st.rt->loader, st.rt->store_timeout, load_atom::value, st.id,
-                      std::int64_t{-1}, false)
+        self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, std::int64_t{-1},
+                      false)
             .then(
                 [=](StoredHistory& history) mutable {
                   auto& st = self->state;
@@ -337,7 +338,7 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
           return current_exception_to_error();
         }
         auto promise = self->template make_response_promise<SnapshotTaken>();
-        self->request(st.rt->snapshot_writer, st.rt->store_timeout, snapshot_atom::value,
+        self->request(st.rt->snapshot_writer, caf::infinite, snapshot_atom::value,
                       std::move(record))
             .await(
                 [=](std::int64_t) mutable {
@@ -352,7 +353,6 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
         return promise;
       },
       [=](stop_atom) { self->quit(); },
-      caf::after(rt->passivate_after) >> [=] { passivate_soon<Model>(self); },
   };
 }
 

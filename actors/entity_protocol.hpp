@@ -16,6 +16,7 @@
 namespace es {
 
 using locate_atom = caf::atom_constant<caf::atom("locate")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 template <class Model>
 using entity_actor = caf::typed_actor<
@@ -47,7 +48,10 @@ using repository_actor = caf::typed_actor<
     typename caf::replies_to<stats_atom>::template with<RepositoryStats>,
     // The entity actor hosting an id (spawning it if needed); for tests and tools.
     typename caf::replies_to<locate_atom, std::string>::template with<entity_actor<Model>>,
-    // From an idle entity actor: it may be stopped if nothing is in flight to it.
-    caf::reacts_to<passivate_atom, std::string>>;
+    // From an entity actor with nothing worth keeping (an unknown id, an unreachable
+    // store): it may be stopped if nothing is in flight to it.
+    caf::reacts_to<passivate_atom, std::string>,
+    // The supervisor's own timer: passivates children idle for passivate_after.
+    caf::reacts_to<sweep_atom>>;
 
 }  // namespace es

@@ -1,7 +1,7 @@
 // The repository: a supervisor that finds or spawns the entity actor of an id (exactly one
 // per id, because every request passes through this actor), monitors its children, and
-// rebuilds a crashed one from the store on the next request. Idle children ask to be
-// passivated; they are stopped only when nothing is in flight to them. Past the runtime's
+// rebuilds a crashed one from the store on the next request. Children idle for the runtime's
+// passivate_after are stopped, but only when nothing is in flight to them. Past the runtime's
 // max_in_flight, requests are refused with ErrorCode::overloaded instead of queueing
 // without bound.
 #pragma once
@@ -24,6 +24,7 @@ struct RepositoryState {
     entity_actor<Model> actor;
     std::uint64_t delegated = 0;
     std::shared_ptr<std::atomic<std::uint64_t>> completed;
+    std::chrono::steady_clock::time_point last_used;
   };
   std::shared_ptr<const EntityRuntime> rt;
   std::unordered_map<Uuid, Child, boost::hash<Uuid>> children;
@@ -50,7 +51,9 @@ typename RepositoryState<Model>::Child& child_for(repository_pointer<Model> self
   self->monitor(actor);
   if (!is_new) ++st.stats.recovered;
   st.ids.emplace(actor.address(), id);
-  return st.children.emplace(id, typename RepositoryState<Model>::Child{actor, 0, completed})
+  return st.children
+      .emplace(id, typename RepositoryState<Model>::Child{actor, 0, completed,
+                                                          std::chrono::steady_clock::now()})
       .first->second;
 }
 
@@ -75,7 +78,32 @@ caf::result<Result> route(repository_pointer<Model> self, const std::string& id_
   if (auto error = admit<Model>(self)) return error;
   auto& child = child_for<Model>(self, *id, false);
   ++child.delegated;
+  child.last_used = std::chrono::steady_clock::now();
   return self->delegate(child.actor, std::forward<Ts>(xs)...);
+}
+
+// Stops a child if nothing is in flight to it; true when it did.
+template <class Model>
+bool try_passivate(repository_pointer<Model> self,
+                   typename std::unordered_map<Uuid, typename RepositoryState<Model>::Child,
+                                               boost::hash<Uuid>>::iterator it) {
+  auto& st = self->state;
+  if (it->second.completed->load(std::memory_order_acquire) != it->second.delegated) {
+    return false;  // requests are still on their way to it or being answered
+  }
+  self->demonitor(it->second.actor.address());
+  self->send(it->second.actor, stop_atom::value);
+  st.ids.erase(it->second.actor.address());
+  st.children.erase(it);
+  ++st.stats.passivated;
+  return true;
+}
+
+template <class Model>
+void schedule_sweep(repository_pointer<Model> self) {
+  const auto interval = std::max<std::chrono::milliseconds>(
+      std::chrono::milliseconds(10), self->state.rt->passivate_after / 4);
+  self->delayed_send(caf::actor_cast<repository_actor<Model>>(self), interval, sweep_atom::value);
 }
 
 }  // namespace detail
@@ -102,6 +130,7 @@ typename repository_actor<Model>::behavior_type repository_behavior(
     st.ids.erase(it);
     ++st.stats.crashed;
   });
+  schedule_sweep<Model>(self);
   // Shutting down takes the children along (they are monitored, not linked).
   self->set_exit_handler([=](caf::exit_msg& msg) {
     for (auto& kv : self->state.children) self->send_exit(kv.second.actor, msg.reason);
@@ -115,6 +144,7 @@ typename repository_actor<Model>::behavior_type repository_behavior(
         if (auto error = admit<Model>(self)) return error;
         auto& child = child_for<Model>(self, new_uuid(), true);
         ++child.delegated;
+        child.last_used = std::chrono::steady_clock::now();
         return self->delegate(child.actor, execute_atom::value, std::move(command));
       },
       [=](execute_atom, const std::string& id,
@@ -155,14 +185,19 @@ typename repository_actor<Model>::behavior_type repository_behavior(
         if (it == st.children.end() || it->second.actor.address() != self->current_sender()) {
           return;
         }
-        if (it->second.completed->load(std::memory_order_acquire) != it->second.delegated) {
-          return;  // requests are still on their way to it or being answered
+        try_passivate<Model>(self, it);
+      },
+      [=](sweep_atom) {
+        // Idle children are found by a periodic sweep rather than a timer per actor: a timer
+        // would cost a clock entry on every message.
+        auto& st = self->state;
+        const auto idle_since = std::chrono::steady_clock::now() - st.rt->passivate_after;
+        for (auto it = st.children.begin(); it != st.children.end();) {
+          auto next = std::next(it);
+          if (it->second.last_used < idle_since) try_passivate<Model>(self, it);
+          it = next;
         }
-        self->demonitor(it->second.actor.address());
-        self->send(it->second.actor, stop_atom::value);
-        st.ids.erase(it->second.actor.address());
-        st.children.erase(it);
-        ++st.stats.passivated;
+        schedule_sweep<Model>(self);
       },
   };
 }

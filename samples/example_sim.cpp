@@ -107,7 +107,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
       };
       if (phase == Phase::create) {
         Expected* e = st->owned[st->next_index++];
-        self->request(repo, std::chrono::seconds(30), create_atom::value,
+        self->request(repo, caf::infinite, create_atom::value,
                       ExampleCommand::make_create())
             .then([=](ExampleView& v) {
                     e->id = v.id;
@@ -117,7 +117,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
                   failed);
       } else if (phase == Phase::verify) {
         Expected* e = st->owned[st->next_index++];
-        self->request(repo, std::chrono::seconds(30), get_atom::value, e->id)
+        self->request(repo, caf::infinite, get_atom::value, e->id)
             .then(
                 [=](ExampleView& v) {
                   if (v.version != e->version || v.foo_json != e->foo || v.a_json != e->a ||
@@ -144,7 +144,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
                               : "\"" + name + "-" + std::to_string(st->rng() % 1000000) + "\"";
           command = ExampleCommand::make_change({{name, value}});
         }
-        self->request(repo, std::chrono::seconds(30), execute_atom::value, e->id, command)
+        self->request(repo, caf::infinite, execute_atom::value, e->id, command)
             .then(
                 [=](ExampleView& v) {
                   if (v.version != e->version + 1) {
