@@ -7,6 +7,8 @@
 #include <hiredis/hiredis.h>
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -28,6 +30,45 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
+
+// hiredis writes with write(2): a write to a connection the server has just closed raises
+// SIGPIPE, which would end the whole process. While this guard lives, SIGPIPE is blocked in
+// the calling thread (the signal goes to the writing thread), and one raised meanwhile is
+// consumed; the write then fails with EPIPE and becomes a StoreUnavailable.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (!blocked_) return;
+    if (!was_pending_) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        timespec zero{};
+        while (sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool was_pending_ = false;
+  bool blocked_ = false;
+};
 
 }  // namespace
 
@@ -157,6 +198,7 @@ void RedisConnection::disconnect() {
     context_ = nullptr;
   }
   pending_ = 0;
+  unsent_ = false;
 }
 
 void RedisConnection::fail_io(const char* what) {
@@ -274,6 +316,7 @@ void RedisConnection::append(const RedisArgs& args) {
     fail_io("sending a command");
   }
   ++pending_;
+  unsent_ = true;
 }
 
 RedisReply RedisConnection::read_reply() {
@@ -281,7 +324,16 @@ RedisReply RedisConnection::read_reply() {
     throw Error("Redis connection: read_reply() without a pending command");
   }
   void* reply = nullptr;
-  if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr) {
+  int status = REDIS_OK;
+  if (unsent_) {
+    // The first read sends the appended commands.
+    SigpipeGuard guard;
+    status = redisGetReply(context_, &reply);
+    unsent_ = false;
+  } else {
+    status = redisGetReply(context_, &reply);
+  }
+  if (status != REDIS_OK || reply == nullptr) {
     if (reply != nullptr) freeReplyObject(reply);
     fail_io("reading a reply");
   }

@@ -157,6 +157,7 @@ class RedisConnection {
   RedisConnectionOptions options_;
   redisContext* context_ = nullptr;
   std::size_t pending_ = 0;
+  bool unsent_ = false;  // appended commands not yet written
   int failed_connects_ = 0;
   std::chrono::steady_clock::time_point next_attempt_{};
 };

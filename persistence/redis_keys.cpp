@@ -83,6 +83,10 @@ std::string RedisKeys::log(int partition) const {
   return prefix_ + ":" + tag(partition) + ":log";
 }
 
+std::string RedisKeys::deleted(int partition) const {
+  return prefix_ + ":" + tag(partition) + ":deleted";
+}
+
 std::string RedisKeys::snapshot(const Uuid& id) const {
   return prefix_ + ":" + tag(partition_of(id)) + ":snapshot:" + to_string(id);
 }

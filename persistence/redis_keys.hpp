@@ -46,6 +46,7 @@ class RedisKeys {
   std::string entity(const Uuid& id) const;                    // es:{p07}:entity:<uuid>
   void append_entity(std::string& out, const Uuid& id) const;  // the same, appended to out
   std::string log(int partition) const;                        // es:{p07}:log
+  std::string deleted(int partition) const;                    // es:{p07}:deleted (set of uuids)
   std::string snapshot(const Uuid& id) const;                  // es:{p07}:snapshot:<uuid>
   std::string bucket(const Uuid& id) const;                    // es:log:<uuid>
   // SCAN MATCH pattern of every entity stream (the prefix glob-escaped).

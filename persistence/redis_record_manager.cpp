@@ -178,12 +178,13 @@ void RedisRecordManager::run_chunks(RedisConnection& connection,
   for (auto& chunk : chunks) {
     if (chunk.done) continue;
     const std::size_t n = chunk.requests.size();
-    std::size_t argc = 4 + 2 * n;
+    std::size_t argc = 5 + 2 * n;
     for (auto i : chunk.requests) argc += 3 + 2 * requests[i].records.size();
     RedisArgs args;
     args.reserve(argc);
-    args.add("EVALSHA").add(std::string_view(script_sha_)).add(static_cast<std::int64_t>(n + 1));
+    args.add("EVALSHA").add(std::string_view(script_sha_)).add(static_cast<std::int64_t>(n + 2));
     args.add_copy(keys_.log(chunk.partition));
+    args.add_copy(keys_.deleted(chunk.partition));
     std::string scratch;
     for (auto i : chunk.requests) {
       scratch.clear();
@@ -229,8 +230,13 @@ void RedisRecordManager::run_chunks(RedisConnection& connection,
     }
     for (std::size_t k = 0; k < chunk->requests.size(); ++k) {
       const auto i = chunk->requests[k];
-      if (reply[2 * k].integer() == 1) {
+      const auto status = reply[2 * k].integer();
+      if (status == 1) {
         results[i] = {AppendStatus::stored, {}};
+      } else if (status == 2) {
+        results[i] = {AppendStatus::invalid, "the key of sequence " +
+                                                 to_string(requests[i].sequence_id) +
+                                                 " does not hold a stream"};
       } else {
         results[i] = {AppendStatus::conflict,
                       "sequence " + to_string(requests[i].sequence_id) + " is at version " +
@@ -347,6 +353,8 @@ SequenceIdPage RedisRecordManager::list_sequence_ids(const std::string& cursor,
 void RedisRecordManager::delete_records(const Uuid& id, std::int64_t to_position) {
   if (to_position < 0) return;
   const std::string key = keys_.entity(id);
+  const std::string deleted_key = keys_.deleted(keys_.partition_of(id));
+  const std::string uuid = to_string(id);
   const std::string to = std::to_string(to_position);
   const std::string page = std::to_string(options_.read_page_size);
   auto lease = pool_->acquire();
@@ -354,11 +362,16 @@ void RedisRecordManager::delete_records(const Uuid& id, std::int64_t to_position
     auto reply = lease->command({"XRANGE", key, "-", to, "COUNT", page});
     if (reply.is_error()) throw_read_error(reply.view(), "deleting events of " + to_string(id));
     if (reply.size() == 0) return;
+    // Mark the entity first: from its first XDEL on, the append script no longer reads its
+    // version off the stream's length.
+    std::vector<RedisArgs> commands;
+    commands.push_back(RedisArgs{"SADD", deleted_key, uuid});
     RedisArgs del{"XDEL", key};
-    for (std::size_t i = 0; i < reply.size(); ++i) del.add(reply[i][0].str());
-    auto deleted = lease->command(del);
-    if (deleted.is_error())
-      throw_redis_error(deleted.view(), "deleting events of " + to_string(id));
+    for (std::size_t k = 0; k < reply.size(); ++k) del.add(reply[k][0].str());
+    commands.push_back(std::move(del));
+    for (const auto& r : lease->pipeline(commands)) {
+      if (r.is_error()) throw_redis_error(r.view(), "deleting events of " + to_string(id));
+    }
     if (reply.size() < options_.read_page_size) return;
   }
 }

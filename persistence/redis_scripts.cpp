@@ -1,16 +1,20 @@
 // Why: see redis_scripts.hpp. Version arithmetic stays below 2^53 (Lua numbers are doubles);
-// numbers are formatted with %d so that no exponent form ever reaches an entry ID.
+// numbers are formatted with %d so that no exponent form ever reaches an entry ID. Written
+// for speed as much as for clarity: every redis.call, tonumber and number formatting counts
+// (about 10 us per one-event append on the benchmark machine, see docs/BENCHMARKS.md).
 #include "persistence/redis_scripts.hpp"
 
 namespace es {
 
 const char* const kAppendScript = R"lua(
--- es append v1: see persistence/redis_scripts.hpp and docs/STORAGE.md
+-- es append v2: see persistence/redis_scripts.hpp and docs/STORAGE.md
 local call = redis.call
 
--- The highest version (entry-ID milliseconds part) a stream holds or held; -1 for none.
+-- The highest version (entry-ID milliseconds part) a stream holds or held; -1 for none;
+-- nil when the key holds something else than a stream.
 local function highest(key)
-  local top = call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  local top = redis.pcall('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  if top.err then return nil end
   local id
   if top[1] then
     id = top[1][1]
@@ -24,80 +28,126 @@ local function highest(key)
     if id == nil or id == '0-0' then return -1 end
   end
   local ms = string.match(id, '^(%d+)%-%d+$')
-  if ms == nil then error('es-append: unexpected entry id in ' .. key) end
+  if ms == nil then return nil end
   return tonumber(ms)
 end
 
--- Integer text without an exponent (Lua 5.1 prints 14 significant digits).
+-- Integer text (never an exponent; %d is also faster than Lua's own number formatting).
+local fmt = string.format
 local function text(n)
-  if n < 1e14 then return n .. '' end
-  return string.format('%d', n)
+  return fmt('%d', n)
 end
 
 local n = tonumber(ARGV[1])
 local nargs = #ARGV
-if n == nil or n < 1 or #KEYS ~= n + 1 then
+if n == nil or n < 1 or #KEYS ~= n + 2 then
   return redis.error_reply('ERR es-append: bad argument counts')
 end
 
--- Phase 1: parse and check everything. Nothing is written before phase 2.
-local heads = {}
-local out = {}
-local stored = 0
+-- Phase 1a: parse every argument.
+local at = {}        -- ARGV index of the first (topic, state) pair of append i
+local ids = {}
+local expectations = {}
+local counts = {}
 local a = 2
 for i = 1, n do
-  local key = KEYS[i + 1]
   local expected = tonumber(ARGV[a + 1])
   local count = tonumber(ARGV[a + 2])
   if ARGV[a] == nil or expected == nil or count == nil or count < 1 or expected < -1 or
      a + 2 + 2 * count > nargs then
     return redis.error_reply('ERR es-append: bad arguments for append ' .. i)
   end
-  local head = heads[key]
-  if head == nil then
-    if expected == -1 and call('EXISTS', key) == 0 then
-      head = -1
-    else
-      head = highest(key)
-    end
-  end
-  if head == expected then
-    heads[key] = expected + count
-    out[2 * i - 1] = 1
-    stored = stored + 1
-  else
-    heads[key] = head
-    out[2 * i - 1] = 0
-  end
-  out[2 * i] = head
+  ids[i] = ARGV[a]
+  expectations[i] = expected
+  counts[i] = count
+  at[i] = a + 3
   a = a + 3 + 2 * count
 end
 if a - 1 ~= nargs then
   return redis.error_reply('ERR es-append: bad argument counts')
+end
+
+-- Phase 1b: which entities had events deleted (one call for up to 500 of them).
+local deleted = {}
+for from = 1, n, 500 do
+  local to = math.min(n, from + 499)
+  local marks = call('SMISMEMBER', KEYS[2], unpack(ids, from, to))
+  for j = 1, #marks do deleted[from + j - 1] = marks[j] == 1 end
+end
+
+-- Phase 1c: check each append against its stream's highest version. Nothing is written yet.
+local heads = {}
+local out = {}
+local stored = 0
+for i = 1, n do
+  local key = KEYS[i + 2]
+  local expected = expectations[i]
+  local head = heads[key]
+  if head == nil then
+    if deleted[i] then
+      head = highest(key)
+    else
+      local len = redis.pcall('XLEN', key)
+      if type(len) == 'number' then head = len - 1 end
+    end
+    if head == nil then head = -2 end
+  end
+  if head == -2 then
+    out[2 * i - 1] = 2
+  elseif head == expected then
+    heads[key] = expected + counts[i]
+    out[2 * i - 1] = 1
+    stored = stored + 1
+  else
+    out[2 * i - 1] = 0
+  end
+  if heads[key] == nil then heads[key] = head end
+  out[2 * i] = head
 end
 if stored == 0 then return out end
 
 -- Phase 2: write the accepted appends and their notifications, in order.
 local log = KEYS[1]
 local position = highest(log)
+if position == nil then
+  return redis.error_reply('WRONGTYPE es-append: the notification log is not a stream')
+end
 if position < 0 then position = 0 end
-a = 2
+local failed = {}
+local written = false
 for i = 1, n do
-  local count = tonumber(ARGV[a + 2])
-  if out[2 * i - 1] == 1 then
-    local key, id, version = KEYS[i + 1], ARGV[a], out[2 * i]
-    local arg = a + 3
-    for _ = 1, count do
+  if out[2 * i - 1] == 1 and failed[KEYS[i + 2]] then
+    out[2 * i - 1] = 0
+    out[2 * i] = highest(KEYS[i + 2]) or -2
+  elseif out[2 * i - 1] == 1 then
+    local key, id, version, arg = KEYS[i + 2], ids[i], out[2 * i], at[i]
+    for j = 1, counts[i] do
       version = version + 1
       local v = text(version)
       local topic = ARGV[arg]
-      call('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
+      if j == 1 then
+        -- Only this XADD can meet a higher ID (foreign entries): then nothing of it is written.
+        local ok = redis.pcall('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
+        if type(ok) == 'table' and ok.err then
+          -- Anything but a too-small ID (e.g. OOM, refused at a script's first write only)
+          -- is the caller's to see, as long as nothing has been written.
+          if not written and not string.find(ok.err, 'equal or smaller', 1, true) then
+            return redis.error_reply(ok.err)
+          end
+          failed[key] = true
+          out[2 * i - 1] = 0
+          out[2 * i] = highest(key) or -2
+          break
+        end
+        written = true
+      else
+        call('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
+      end
       position = position + 1
       call('XADD', log, text(position) .. '-1', 'id', id, 'version', v, 'topic', topic)
       arg = arg + 2
     end
   end
-  a = a + 3 + 2 * count
 end
 return out
 )lua";

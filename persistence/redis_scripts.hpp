@@ -6,7 +6,8 @@ namespace es {
 
 // The append script: several appends for entities of ONE partition in one call.
 //   KEYS[1]      the partition's notification log, es:{pNN}:log
-//   KEYS[1 + i]  the entity stream of append i (the same key may appear more than once)
+//   KEYS[2]      the partition's set of entities with deleted events, es:{pNN}:deleted
+//   KEYS[2 + i]  the entity stream of append i (the same key may appear more than once)
 //   ARGV[1]      n, the number of appends
 //   then per append: entity id (uuid text), expected version, count c, and c pairs
 //   (topic, state) for versions expected+1 .. expected+c.
@@ -14,8 +15,18 @@ namespace es {
 // append independently: when the stream's highest version (kept after deletes) equals the
 // expected one, the events are added with IDs "<version>-1" and the log entries with IDs
 // "<position>-1"; otherwise nothing is written for it. Later appends to the same stream in
-// the same call see the earlier ones. Returns a flat array of 2n integers: per append 1
-// (stored) or 0 (conflict), then the version the stream was at when checked.
+// the same call see the earlier ones.
+//
+// The highest version of a stream nobody deleted from is its length - 1 (its entries are
+// versions 0, 1, 2, ... written by this script), read with XLEN; a stream listed in the
+// deleted set (delete_records adds the entity before its first XDEL) is read with
+// XREVRANGE + - COUNT 1, or XINFO STREAM's last-generated-id when emptied. Should a stream
+// hold foreign entries all the same, the first XADD of an append fails before anything of
+// that append is written, and the append is reported as a conflict.
+//
+// Returns a flat array of 2n integers: per append 1 (stored), 0 (conflict) or 2 (the key
+// holds something else than a stream: nothing written), then the version the stream was at
+// when checked.
 extern const char* const kAppendScript;
 
 }  // namespace es

@@ -4,14 +4,19 @@
 #include <catch2/catch.hpp>
 
 #include "domain/errors.hpp"
+#include "persistence/partitioning.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_launcher.hpp"
 #include "persistence/redis_log_store.hpp"
 #include "persistence/redis_record_manager.hpp"
 #include "persistence/redis_snapshot_store.hpp"
+#include "persistence/redis_stores.hpp"
 #include "support/redis_fixture.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +119,9 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
   const Uuid bucket = uuid("9e2f5a8c-1111-4222-8333-444455556666");
   logs.append({bucket, 1700000000000001, "test.Log", "one"});
   logs.append({bucket, 1700000000000001, "test.Log", "two"});
+  const Uuid d = uuid("0000002f-0000-4000-8000-00000000000d");  // 47 % 16 = 15, like b
+  records.append(request(d, -1, 2));
+  records.delete_records(d, 0);
 
   auto c = pool->acquire();
   const std::string entity_a = prefix + ":{p07}:entity:00000007-0000-4000-8000-00000000000a";
@@ -123,10 +131,19 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
   const std::string snapshot_a = prefix + ":{p07}:snapshot:00000007-0000-4000-8000-00000000000a";
   const std::string bucket_key = prefix + ":log:9e2f5a8c-1111-4222-8333-444455556666";
   const std::string meta = prefix + ":meta";
+  const std::string entity_d = prefix + ":{p15}:entity:0000002f-0000-4000-8000-00000000000d";
+  const std::string deleted15 = prefix + ":{p15}:deleted";
 
-  CHECK(scan_keys(*c, prefix + ":*") ==
-        std::set<std::string>{meta, entity_a, entity_b, log7, log15, snapshot_a, bucket_key});
-  CHECK(scan_keys(*c, "*:entity:*") == std::set<std::string>{entity_a, entity_b});
+  CHECK(scan_keys(*c, prefix + ":*") == std::set<std::string>{meta, entity_a, entity_b, entity_d,
+                                                              log7, log15, deleted15, snapshot_a,
+                                                              bucket_key});
+  CHECK(scan_keys(*c, "*:entity:*") == std::set<std::string>{entity_a, entity_b, entity_d});
+  CHECK(c->command({"TYPE", deleted15}).str() == "set");
+  CHECK(strings(c->command({"SMEMBERS", deleted15}).view()) ==
+        std::vector<std::string>{"0000002f-0000-4000-8000-00000000000d"});
+  auto left = c->command({"XRANGE", entity_d, "-", "+"});
+  REQUIRE(left.size() == 1);
+  CHECK(left[0][0].str() == "1-1");
   CHECK(c->command({"TYPE", entity_a}).str() == "stream");
   CHECK(c->command({"TYPE", log7}).str() == "stream");
   CHECK(c->command({"TYPE", snapshot_a}).str() == "zset");
@@ -152,8 +169,11 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
                                                          std::to_string(p), "topic", kTopic});
   }
   auto log_b = c->command({"XRANGE", log15, "-", "+"});
-  REQUIRE(log_b.size() == 1);
+  REQUIRE(log_b.size() == 3);  // b's event, then d's two (deletes leave the log alone)
   CHECK(log_b[0][0].str() == "1-1");
+  CHECK(log_b[2][0].str() == "3-1");
+  CHECK(strings(log_b[2][1]) ==
+        std::vector<std::string>{"id", to_string(d), "version", "1", "topic", kTopic});
   // Snapshot: score = version, member "<version>:<topic length>:<topic>:<state>".
   CHECK(strings(c->command({"ZRANGE", snapshot_a, "0", "-1", "WITHSCORES"}).view()) ==
         std::vector<std::string>{"3:19:test.Thing.Snapshot:{\"at\":3}", "3"});
@@ -250,8 +270,30 @@ TEST_CASE("redis store: corrupted entries give typed errors", "[redis][corrupt]"
     const Uuid id = new_uuid();
     REQUIRE_FALSE(c->command({"SET", key(id), secret}).is_error());
     expect_decoding_error(id);
-    auto result = records.append_batch({request(id, -1, 1)});
-    CHECK(result.at(0).status == AppendStatus::invalid);
+    // Another entity of the same partition in the same script call is not affected.
+    Uuid neighbour = new_uuid();
+    for (int i = 0; i < 4; ++i) neighbour.data[i] = id.data[i];
+    auto results = records.append_batch({request(id, -1, 1), request(neighbour, -1, 1),
+                                         request(id, 0, 1), request(neighbour, 0, 1)});
+    REQUIRE(results.size() == 4);
+    CHECK(results[0].status == AppendStatus::invalid);
+    CHECK(results[1].status == AppendStatus::stored);
+    CHECK(results[2].status == AppendStatus::invalid);
+    CHECK(results[3].status == AppendStatus::stored);
+    CHECK(records.highest_position(neighbour) == 1);
+    CHECK(c->command({"GET", key(id)}).str() == secret);  // untouched
+  }
+  SECTION("a foreign entry above the length: the append conflicts and writes nothing") {
+    const Uuid id = uuid("00000005-0000-4000-8000-0000000000f0");
+    Uuid neighbour = uuid("00000005-0000-4000-8000-0000000000f1");
+    REQUIRE_FALSE(
+        c->command({"XADD", key(id), "5-7", "topic", kTopic, "state", secret}).is_error());
+    auto results = records.append_batch({request(id, 0, 3), request(neighbour, -1, 1)});
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].status == AppendStatus::conflict);
+    CHECK(results[1].status == AppendStatus::stored);
+    CHECK(c->command({"XLEN", key(id)}).integer() == 1);
+    CHECK(records.last_notification_position(5) == 1);  // the neighbour's event only
   }
   SECTION("a corrupted notification") {
     REQUIRE_FALSE(c->command({"XADD", prefix + ":{p03}:log", "1-1", "id", "not-a-uuid", "version",
@@ -588,4 +630,80 @@ TEST_CASE("redis connection: the database of the URL is selected on connect",
   CHECK(raw.command({"EXISTS", prefix + ":meta"}).integer() == 0);  // not in db 0
   CHECK(raw.command({"SELECT", "3"}).str() == "OK");
   CHECK(raw.command({"EXISTS", prefix + ":meta"}).integer() == 1);
+}
+
+TEST_CASE("redis stores: the three stores of one prefix over one pool", "[redis][stores]") {
+  auto options = store_options(test::fresh_prefix(), 0);
+  auto stores = redis_stores(test::redis_pool(), options);
+  REQUIRE(stores.events);
+  REQUIRE(stores.snapshots);
+  REQUIRE(stores.logs);
+  CHECK(stores.events->partitions() == kDefaultPartitions);
+  const Uuid id = new_uuid();
+  stores.events->append(request(id, -1, 2));
+  stores.snapshots->save({id, 1, "test.Thing.Snapshot", "{}"});
+  stores.logs->append({id, 10, "test.Log", "hello"});
+  CHECK(stores.events->highest_position(id) == 1);
+  CHECK(stores.snapshots->latest(id)->position == 1);
+  CHECK(stores.logs->read(id, {}).size() == 1);
+}
+
+TEST_CASE("redis connection: a server that resets mid-write is StoreUnavailable, not SIGPIPE",
+          "[redis][connection]") {
+  // A fake server: answers the PING of the connection setup, then reads a little of the next
+  // (large) command, closes its side and resets the connection while the client writes.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 1) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  std::thread server([listener] {
+    int fd = ::accept(listener, nullptr, nullptr);
+    if (fd < 0) return;
+    char buf[65536];
+    (void)!::read(fd, buf, sizeof buf);  // "*1\r\n$4\r\nPING\r\n"
+    (void)!::write(fd, "+PONG\r\n", 7);
+    (void)!::read(fd, buf, sizeof buf);  // the start of the big command
+    // FIN first (the client is still writing), then a reset: the client's next write fails
+    // with EPIPE, which raises SIGPIPE unless the connection guards against it.
+    ::shutdown(fd, SHUT_WR);
+    std::this_thread::sleep_for(100ms);
+    linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(fd);
+  });
+  RedisUrl url;
+  url.host = "127.0.0.1";
+  url.port = ntohs(addr.sin_port);
+  RedisConnection c(url, fast_options());
+  c.connect();
+  const std::string big(16 << 20, 'x');
+  CHECK_THROWS_AS(c.command({"SET", "k", big}), StoreUnavailable);
+  CHECK_FALSE(c.connected());
+  server.join();
+  ::close(listener);
+}
+
+TEST_CASE("redis store: a server out of memory is StoreUnavailable and nothing is written",
+          "[redis][oom]") {
+  RedisServerOptions options;
+  options.data_dir = test::temp_dir("oom");
+  RedisServer server(options);
+  auto pool = std::make_shared<RedisPool>(server.redis_url(), fast_options(), 2);
+  RedisRecordManager records(pool, store_options("o"));
+  const Uuid id = new_uuid();
+  records.append(request(id, -1, 1));
+  auto c = pool->acquire();
+  REQUIRE(c->command({"CONFIG", "SET", "maxmemory", "1"}).str() == "OK");
+  CHECK_THROWS_AS(records.append_batch({request(id, 0, 2), request(new_uuid(), -1, 1)}),
+                  StoreUnavailable);
+  REQUIRE(c->command({"CONFIG", "SET", "maxmemory", "0"}).str() == "OK");
+  CHECK(records.highest_position(id) == 0);
+  CHECK(records.last_notification_position(partition_of(id, 16)) == 1);
+  records.append(request(id, 0, 2));
+  CHECK(records.highest_position(id) == 2);
 }

@@ -211,6 +211,12 @@ TEMPLATE_TEST_CASE("journal spec: deletes", "[journal]", MemoryBackend, RedisBac
     auto query = q();
     query.ascending = false;
     CHECK(positions(records->read(id, query)) == span(4, 3));
+    // The version check still sees version 4, although only two records are left.
+    CHECK_THROWS_AS(records->append(request(id, 1, 1)), ConcurrencyError);
+    auto results = records->append_batch({request(id, 4, 1), request(id, 5, 2)});
+    CHECK(results.at(0).status == AppendStatus::stored);
+    CHECK(results.at(1).status == AppendStatus::stored);
+    CHECK(positions(records->read(id, q())) == span(3, 7));
   }
   SECTION("delete-to below the first keeps everything") {
     records->delete_records(id, -1);
