@@ -1,6 +1,7 @@
 // The reference's example application test and single-instance test, end to end through
 // the actors, over the in-memory stores (the Redis suite repeats them on a real server).
 #include "actors/application.hpp"
+#include "actors/backends.hpp"
 #include "domain/errors.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,13 +21,23 @@ ApplicationConfig memory_config(bool encrypted = false) {
   return cfg;
 }
 
+ApplicationConfig config_for(test::Backend backend, bool encrypted = false) {
+  ApplicationConfig cfg;
+  cfg.stores = test::make_stores(backend);
+  if (encrypted) cfg.cipher = std::make_shared<AesGcmCipher>(std::string("0123456789abcdef"));
+  cfg.scheduler_threads = 2;
+  return cfg;
+}
+
 json::value value_of(const std::string& text) { return json::parse(text); }
 
 }  // namespace
 
 TEST_CASE("example application: create, change, snapshot, versions", "[application][reference]") {
+  auto backend = ES_EACH_BACKEND();
   bool encrypted = GENERATE(false, true);
-  auto cfg = memory_config(encrypted);
+  INFO(test::to_string(backend) << (encrypted ? " encrypted" : ""));
+  auto cfg = config_for(backend, encrypted);
   auto stores = cfg.stores;
   ExampleApplication app(std::move(cfg));
 
@@ -67,7 +78,7 @@ TEST_CASE("example application: create, change, snapshot, versions", "[applicati
   CHECK(stores.events->read(id, {}).empty());
 
   // The live actor still has the state; a fresh application loads from snapshots alone.
-  ApplicationConfig fresh = memory_config(encrypted);
+  ApplicationConfig fresh = config_for(backend, encrypted);
   fresh.stores = stores;
   ExampleApplication app2(std::move(fresh));
   CHECK(value_of(app2.get(id).a_json) == 100);
@@ -96,7 +107,9 @@ TEST_CASE("single instance: init, get, close", "[application][reference]") {
 }
 
 TEST_CASE("entity lifecycle through the actors", "[application]") {
-  ExampleApplication app(memory_config());
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  ExampleApplication app(config_for(backend));
   auto before = now_micros();
   auto e = app.create_new_example("", 1, 2);
   auto id = *parse_uuid(e.id);

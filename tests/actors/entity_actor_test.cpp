@@ -1,5 +1,6 @@
 // Entity actors under concurrency, crashes, passivation, outside writers and tampering.
 #include "actors/application.hpp"
+#include "actors/backends.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
 
@@ -20,9 +21,9 @@ namespace json = boost::json;
 
 namespace {
 
-ApplicationConfig memory_config() {
+ApplicationConfig config_for(test::Backend backend) {
   ApplicationConfig cfg;
-  cfg.stores = memory_stores();
+  cfg.stores = test::make_stores(backend);
   cfg.scheduler_threads = 2;
   return cfg;
 }
@@ -88,7 +89,9 @@ Outcome fire(ExampleApplication& app, const std::vector<std::pair<std::string, E
 }  // namespace
 
 TEST_CASE("1,000 concurrent commands to one entity are serialized", "[actors][concurrency]") {
-  ExampleApplication app(memory_config());
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  ExampleApplication app(config_for(backend));
   auto created = app.create_new_example();
   std::vector<std::pair<std::string, ExampleCommand>> work;
   for (int i = 0; i < 1000; ++i) {
@@ -110,7 +113,9 @@ TEST_CASE("1,000 concurrent commands to one entity are serialized", "[actors][co
 }
 
 TEST_CASE("10,000 entities created and changed concurrently", "[actors][concurrency]") {
-  ExampleApplication app(memory_config());
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  ExampleApplication app(config_for(backend));
   const int n = 10000;
   // Create from many client actors at once.
   auto ids = std::make_shared<std::vector<std::string>>();
@@ -148,7 +153,9 @@ TEST_CASE("10,000 entities created and changed concurrently", "[actors][concurre
 }
 
 TEST_CASE("a crashed entity actor is rebuilt from the store", "[actors][supervision]") {
-  ExampleApplication app(memory_config());
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  ExampleApplication app(config_for(backend));
   auto created = app.create_new_example("before", 1, 2);
   auto id = *parse_uuid(created.id);
   app.beat_heart(id, 5);
@@ -173,7 +180,9 @@ TEST_CASE("a crashed entity actor is rebuilt from the store", "[actors][supervis
 }
 
 TEST_CASE("a passivated entity comes back with the same state", "[actors][passivation]") {
-  auto cfg = memory_config();
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  auto cfg = config_for(backend);
   cfg.passivate_after = std::chrono::milliseconds(50);
   ExampleApplication app(std::move(cfg));
   auto created = app.create_new_example("kept", json::array{1, 2}, 3);
@@ -194,7 +203,9 @@ TEST_CASE("a passivated entity comes back with the same state", "[actors][passiv
 
 TEST_CASE("an outside writer causes a conflict, then the actor reloads and succeeds",
           "[actors][conflict]") {
-  ExampleApplication app(memory_config());
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  ExampleApplication app(config_for(backend));
   auto created = app.create_new_example();
   auto id = *parse_uuid(created.id);
   app.get(id);  // the actor is live with version 0
@@ -216,7 +227,9 @@ TEST_CASE("an outside writer causes a conflict, then the actor reloads and succe
 
 TEST_CASE("a tampered stored event makes only that entity report DataIntegrityError",
           "[actors][integrity]") {
-  ExampleApplication app(memory_config());
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  ExampleApplication app(config_for(backend));
   auto bad = app.create_new_example("x");
   auto good = app.create_new_example("y");
   auto bad_id = *parse_uuid(bad.id);
@@ -226,11 +239,11 @@ TEST_CASE("a tampered stored event makes only that entity report DataIntegrityEr
   auto records = app.stores().events->read(bad_id, {});
   auto state = parse_stored_object(records[1].state);
   state["value"] = 2;
-  Stores copy = memory_stores();
+  Stores copy = test::make_stores(backend);
   copy.events->append({bad_id, -1, {records[0]}});
   copy.events->append({bad_id, 0, {SequencedRecord{bad_id, 1, records[1].topic, canonical_json(state)}}});
   copy.events->append({good_id, -1, app.stores().events->read(good_id, {})});
-  auto cfg = memory_config();
+  auto cfg = config_for(backend);
   cfg.stores = copy;
   ExampleApplication reopened(std::move(cfg));
   CHECK_THROWS_AS(reopened.get(bad_id), DataIntegrityError);
@@ -241,7 +254,9 @@ TEST_CASE("a tampered stored event makes only that entity report DataIntegrityEr
 }
 
 TEST_CASE("past max_in_flight, requests are refused as overloaded", "[actors][overload]") {
-  auto cfg = memory_config();
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  auto cfg = config_for(backend);
   cfg.max_in_flight = 0;
   ExampleApplication app(std::move(cfg));
   CHECK_THROWS_AS(app.create_new_example(), Overloaded);

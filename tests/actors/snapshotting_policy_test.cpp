@@ -1,5 +1,6 @@
 // The reference's snapshotting docs test: a snapshot every 2 events.
 #include "actors/application.hpp"
+#include "actors/backends.hpp"
 #include "persistence/snapshot_strategy.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,8 +23,10 @@ std::optional<Snapshot> wait_for_snapshot(const SnapshotStrategy& s, const Uuid&
 }  // namespace
 
 TEST_CASE("snapshotting policy: a snapshot every 2 events", "[actors][snapshot][reference]") {
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
   ApplicationConfig cfg;
-  cfg.stores = memory_stores();
+  cfg.stores = test::make_stores(backend);
   cfg.snapshot_period = 2;
   cfg.scheduler_threads = 2;
   auto stores = cfg.stores;

@@ -1,6 +1,7 @@
 // Time-bucketed logs: buckets as the reference computes them, messages through the log
 // writer, and paging forwards and backwards across buckets.
 #include "actors/application.hpp"
+#include "actors/backends.hpp"
 #include "domain/errors.hpp"
 
 #include <catch2/catch.hpp>
@@ -35,8 +36,10 @@ TEST_CASE("bucket boundaries and ids follow the reference", "[timebucketedlog]")
 }
 
 TEST_CASE("a log stores messages and reads them back in pages", "[timebucketedlog]") {
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
   ApplicationConfig cfg;
-  cfg.stores = memory_stores();
+  cfg.stores = test::make_stores(backend);
   cfg.scheduler_threads = 2;
   ExampleApplication app(std::move(cfg));
   auto log = app.start_new_timebucketedlog("events", BucketSize::second);
