@@ -53,7 +53,7 @@ StoreSetup open_stores(const StoreFlags& flags, const std::string& program) {
   } else {
     setup.description = "redis at " + RedisUrl::parse(url).to_string();
   }
-  setup.pool = std::make_shared<RedisPool>(url);
+  setup.pool = std::make_shared<RedisPool>(url, flags.connection, flags.pool_connections);
   setup.stores = redis_stores(setup.pool);
   return setup;
 }

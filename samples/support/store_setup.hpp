@@ -22,6 +22,9 @@ struct StoreFlags {
   bool fsync_always = false;         // --fsync-always
   std::string cipher_key_file;       // --cipher-key-file
   std::int64_t snapshot_period = 0;  // --snapshot-period
+  // Not flags: what a program sets for its Redis connections (timeouts, pool size).
+  RedisConnectionOptions connection;
+  std::size_t pool_connections = 8;
 };
 
 // Adds --redis, --store, --data-dir, --fsync-always, --cipher-key-file, --snapshot-period.

@@ -1,0 +1,242 @@
+// example-server: the HTTP interface of the Example application (HTTP_API.md), the
+// reference's Flask app grown into a JSON API. Wires the pieces of samples/http together:
+// stores (a private redis-server by default), the application's actors, the CAF bridge, the
+// store health probe, the routes and the Beast server; prints `listening on http://HOST:PORT`
+// when ready, and on SIGINT/SIGTERM drains the connections, closes the application (which
+// waits for commands in flight) and exits 0.
+#include "actors/application.hpp"
+#include "actors/runtime_config.hpp"
+#include "domain/errors.hpp"
+#include "samples/http/access_log.hpp"
+#include "samples/http/actor_bridge.hpp"
+#include "samples/http/example_api.hpp"
+#include "samples/http/router.hpp"
+#include "samples/http/server.hpp"
+#include "samples/http/store_health.hpp"
+#include "samples/support/store_setup.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+
+#include <sys/resource.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace po = boost::program_options;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The timeouts that make "Redis down: 503 within 5 s" hold, innermost first: a Redis
+// connect 1 s, one Redis read or write 2 s (the entity actors wait for the store without a
+// timeout of their own), the application's wait for commands in flight at close 2 x 3 s,
+// and 4 s from a complete request to its answer (the HTTP side's handler deadline; the
+// bridge itself sets no CAF timeout). The health probe has its own, shorter ones.
+constexpr auto kRedisConnect = 1000ms;
+constexpr auto kRedisCommand = 2000ms;
+constexpr auto kStoreTimeout = 3000ms;
+constexpr auto kRequestTimeout = 4000ms;
+constexpr auto kHealthMaxAge = 500ms;
+constexpr auto kDrainTimeout = 15s;
+// Threads, for a 2-core machine that also runs Redis (and, when measured, the load
+// generator): one Asio thread for every HTTP connection, one CAF worker with the work-sharing
+// policy (it sleeps when idle, where work stealing spins and takes CPU from Redis), and CAF's
+// detached store actors. Measured against 2 workers with work stealing and 2 Asio threads:
+// the same or better throughput for less CPU per request (docs/BENCHMARKS.md, "HTTP").
+constexpr std::size_t kIoThreads = 1;
+constexpr std::size_t kSchedulerThreads = 1;
+constexpr std::size_t kBridgeActors = kSchedulerThreads;
+
+struct Options {
+  std::string http = "127.0.0.1:5001";
+  bool quiet = false;
+  es::samples::StoreFlags store;
+};
+
+// "HOST:PORT", "[V6]:PORT" -> endpoint. Names are resolved (the first address wins).
+tcp::endpoint parse_http(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    throw es::ConfigurationError("--http must be HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  const std::string port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(port_text, &used);
+    if (used != port_text.size() || port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    throw es::ConfigurationError("--http port must be 0..65535, got '" + port_text + "'");
+  }
+  if (host.empty()) throw es::ConfigurationError("--http needs a host, e.g. 127.0.0.1:5001");
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  if (!ec) return {address, static_cast<unsigned short>(port)};
+  net::io_context io;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(host, port_text, ec);
+  if (ec || results.empty()) {
+    throw es::ConfigurationError("--http host '" + host + "' cannot be resolved");
+  }
+  return results.begin()->endpoint();
+}
+
+std::string url_of(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  std::string host = address.to_string();
+  if (address.is_v6()) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(endpoint.port());
+}
+
+// Many keep-alive connections need many descriptors: raise the soft limit to the hard one.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not a signal
+  raise_descriptor_limit();
+  Options opt;
+  po::options_description options("example-server options");
+  options.add_options()("help", "show this help")(
+      "http", po::value(&opt.http)->value_name("HOST:PORT")->default_value(opt.http),
+      "address to serve HTTP on; port 0 picks a free port")("quiet", po::bool_switch(&opt.quiet),
+                                                            "no access log on stderr");
+  es::samples::add_store_options(options, opt.store);
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: example-server [options]\n"
+                   "The HTTP interface of the Example application (see HTTP_API.md).\n\n"
+                << options << std::flush;
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "example-server: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+
+  // Created first and destroyed last: handlers still queued in it may hold sessions.
+  net::io_context io{static_cast<int>(kIoThreads)};
+  net::signal_set signals(io, SIGINT, SIGTERM);
+
+  es::samples::StoreSetup setup;
+  std::unique_ptr<es::RuntimeConfig> caf_config;
+  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<es::ExampleApplication> app;
+  tcp::endpoint endpoint;
+  try {
+    endpoint = parse_http(opt.http);
+    opt.store.connection.connect_timeout = kRedisConnect;
+    opt.store.connection.command_timeout = kRedisCommand;
+    opt.store.connection.backoff_initial = 20ms;
+    opt.store.connection.backoff_max = 250ms;
+    opt.store.pool_connections = 16;
+    setup = es::samples::open_stores(opt.store, "example-server");
+    es::ApplicationConfig cfg;
+    cfg.stores = setup.stores;
+    cfg.cipher = es::samples::load_cipher(opt.store);
+    cfg.snapshot_period = opt.store.snapshot_period;
+    cfg.store_timeout = kStoreTimeout;
+    cfg.request_timeout = kRequestTimeout;
+    caf_config = std::make_unique<es::RuntimeConfig>(kSchedulerThreads);
+    caf_config->set("scheduler.policy", caf::atom("sharing"));
+    system = std::make_unique<caf::actor_system>(*caf_config);
+    app = std::make_unique<es::ExampleApplication>(*system, std::move(cfg));
+  } catch (const std::exception& e) {
+    std::cerr << "example-server: " << e.what() << "\n";
+    return 1;
+  }
+
+  auto bridge = std::make_shared<es::http::ActorBridge>(app->system(), kBridgeActors,
+                                                        std::chrono::milliseconds(0));
+  std::optional<es::RedisUrl> redis_url;
+  if (setup.pool) redis_url = setup.pool->url();
+  es::RedisConnectionOptions probe;
+  probe.connect_timeout = 1000ms;
+  probe.command_timeout = 1000ms;
+  probe.backoff_initial = 10ms;
+  probe.backoff_max = 200ms;
+  auto health = std::make_shared<es::http::StoreHealth>(redis_url, probe, kHealthMaxAge);
+  auto api = std::make_shared<es::http::ExampleApi>(bridge, app->repository(), health);
+  auto router = std::make_shared<es::http::Router>();
+  api->add_routes(*router);
+  std::shared_ptr<es::http::AccessLog> log;
+  if (!opt.quiet) log = std::make_shared<es::http::AccessLog>(stderr);
+
+  std::unique_ptr<es::http::HttpServer> server;
+  try {
+    es::http::ServerOptions server_options;
+    server_options.handler_timeout = kRequestTimeout;
+    server = std::make_unique<es::http::HttpServer>(io, endpoint, router, server_options, log);
+  } catch (const std::exception& e) {
+    std::cerr << "example-server: cannot listen on " << opt.http << ": " << e.what() << "\n";
+    api->shutdown();
+    bridge->shutdown();
+    return 1;
+  }
+
+  std::mutex mutex;
+  std::condition_variable stopped;
+  bool stop_requested = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    server->drain();
+    {
+      std::lock_guard lock(mutex);
+      stop_requested = true;
+    }
+    stopped.notify_all();
+  });
+  server->start();
+  std::cerr << "example-server: " << setup.description << "\n";
+  std::cout << "listening on " << url_of(server->local_endpoint()) << "\n" << std::flush;
+
+  auto work = net::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < kIoThreads; ++i) threads.emplace_back([&io] { io.run(); });
+
+  {
+    std::unique_lock lock(mutex);
+    stopped.wait(lock, [&] { return stop_requested; });
+  }
+  // Requests in flight finish (each is bounded by the request timeout).
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+  while (server->connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  work.reset();
+  io.stop();
+  for (auto& t : threads) t.join();
+
+  health->stop();
+  api->shutdown();
+  bridge->shutdown();
+  app->close();  // waits (bounded) for commands in flight, stops every actor
+  app.reset();
+  system.reset();  // waits for every actor to end
+  if (log) log->flush();
+  std::cerr << "example-server: stopped\n";
+  return 0;
+}

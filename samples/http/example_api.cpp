@@ -1,0 +1,316 @@
+// Why: see example_api.hpp.
+#include "samples/http/example_api.hpp"
+
+#include "actors/error_code.hpp"
+#include "domain/uuid.hpp"
+#include "samples/http/example_bodies.hpp"
+#include "samples/http/representation.hpp"
+#include "samples/http/request_parsing.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include <optional>
+
+namespace es::http {
+
+namespace bhttp = boost::beast::http;
+
+Response error_response_for(const caf::error& error) {
+  const std::string reason = reason_of(error);
+  switch (code_of(error)) {
+    case ErrorCode::none:
+      return error_response(500, "internal error: an empty error");
+    case ErrorCode::not_found:
+    case ErrorCode::discarded:
+      return error_response(404, reason);
+    case ErrorCode::invalid:
+      return error_response(400, reason);
+    case ErrorCode::precondition_failed:
+      return error_response(412, "precondition failed: " + reason);
+    case ErrorCode::concurrency:
+      return error_response(409, "concurrency conflict: " + reason);
+    case ErrorCode::overloaded:
+      return error_response(503, "overloaded: " + reason);
+    case ErrorCode::unavailable:
+      return error_response(503, "the store is unavailable: " + reason);
+    case ErrorCode::integrity:
+      return error_response(500, "data integrity failure: " + reason);
+    case ErrorCode::topic:
+      return error_response(500, "data integrity failure: " + reason);
+    case ErrorCode::internal:
+      break;
+  }
+  return error_response(500, "internal error: " + reason);
+}
+
+namespace {
+
+// The lowercase id of the first path parameter; answers 400 and gives nothing when it is
+// not a UUID.
+std::optional<std::string> entity_id(const ExchangePtr& exchange, const Responder& respond) {
+  const auto& text = exchange->params.at(0);
+  auto id = parse_uuid(text);
+  if (!id) {
+    respond(error_response(400, "the entity id must be a UUID (8-4-4-4-12 hex digits)"));
+    return std::nullopt;
+  }
+  return to_string(*id);
+}
+
+// The If-Match version (-1 when absent); answers 400 and gives nothing when malformed.
+std::optional<std::int64_t> if_match(const ExchangePtr& exchange, const Responder& respond) {
+  const auto& req = exchange->request;
+  const auto range = req.equal_range(bhttp::field::if_match);
+  if (range.first == range.second) return std::int64_t{-1};
+  std::optional<std::int64_t> version;
+  if (std::next(range.first) == range.second) version = parse_if_match(range.first->value());
+  if (!version) {
+    respond(error_response(400, "If-Match must be one quoted version, e.g. \"3\""));
+    return std::nullopt;
+  }
+  return version;
+}
+
+}  // namespace
+
+ExampleApi::ExampleApi(std::shared_ptr<ActorBridge> bridge, example_repository_actor repository,
+                       std::shared_ptr<StoreHealth> health)
+    : bridge_(std::move(bridge)), health_(std::move(health)), repository_(std::move(repository)) {}
+
+void ExampleApi::add_routes(Router& router) {
+  auto self = shared_from_this();
+  router.add(Verb::get, "/", [self](const ExchangePtr&, const Responder& r) { self->index(r); });
+  router.add(Verb::get, "/healthz",
+             [self](const ExchangePtr&, const Responder& r) { self->healthz(r); });
+  router.add(Verb::post, "/examples",
+             [self](const ExchangePtr& x, const Responder& r) { self->create(x, r); });
+  router.add(Verb::get, "/examples/{id}",
+             [self](const ExchangePtr& x, const Responder& r) { self->get(x, r); });
+  router.add(Verb::patch, "/examples/{id}",
+             [self](const ExchangePtr& x, const Responder& r) { self->patch(x, r); });
+  router.add(Verb::delete_, "/examples/{id}",
+             [self](const ExchangePtr& x, const Responder& r) { self->discard(x, r); });
+  router.add(Verb::get, "/examples/{id}/events",
+             [self](const ExchangePtr& x, const Responder& r) { self->events(x, r); });
+  router.add(Verb::post, "/examples/{id}/heartbeats",
+             [self](const ExchangePtr& x, const Responder& r) { self->heartbeats(x, r); });
+  router.add(Verb::post, "/examples/{id}/snapshot",
+             [self](const ExchangePtr& x, const Responder& r) { self->snapshot(x, r); });
+}
+
+void ExampleApi::shutdown() {
+  std::lock_guard lock(mutex_);
+  repository_ = nullptr;
+}
+
+example_repository_actor ExampleApi::repository() {
+  std::lock_guard lock(mutex_);
+  return repository_;
+}
+
+template <class F>
+void ExampleApi::when_store_up(const Responder& respond, F next) {
+  health_->check([respond, next = std::move(next)](const StoreStatus& status) mutable {
+    if (!status.ok) {
+      respond(error_response(503, status.reason));
+      return;
+    }
+    next();
+  });
+}
+
+void ExampleApi::healthz(const Responder& respond) {
+  health_->check([respond](const StoreStatus& status) {
+    if (status.ok) {
+      respond(text_response(200, "ok", "text/plain"));
+    } else {
+      respond(error_response(503, status.reason));
+    }
+  });
+}
+
+void ExampleApi::index(const Responder& respond) {
+  auto self = shared_from_this();
+  when_store_up(respond, [self, respond] {
+    auto repo = self->repository();
+    if (!repo) return respond(error_response(503, "the server is shutting down"));
+    auto command = ExampleCommand::make_create({{"foo", "\"Hello There!\""}});
+    self->bridge_->request<ExampleView>(
+        repo,
+        [self, respond, repo](caf::expected<ExampleView> created) {
+          if (!created) return respond(error_response_for(created.error()));
+          // Read it back through the repository, as the reference's index page does.
+          self->bridge_->request<ExampleView>(
+              repo,
+              [respond](caf::expected<ExampleView> read) {
+                if (!read) return respond(error_response_for(read.error()));
+                respond(text_response(200, hello_html(*read), "text/html; charset=utf-8"));
+              },
+              get_atom::value, created->id);
+        },
+        create_atom::value, std::move(command));
+  });
+}
+
+void ExampleApi::create(const ExchangePtr& exchange, const Responder& respond) {
+  std::vector<AttributeChange> initial;
+  try {
+    initial = parse_create_body(exchange->request.body());
+  } catch (const BadRequest& e) {
+    return respond(error_response(400, e.what()));
+  }
+  auto self = shared_from_this();
+  auto command = ExampleCommand::make_create(std::move(initial));
+  when_store_up(respond, [self, respond, command = std::move(command)]() mutable {
+    auto repo = self->repository();
+    if (!repo) return respond(error_response(503, "the server is shutting down"));
+    self->bridge_->request<ExampleView>(
+        repo,
+        [respond](caf::expected<ExampleView> view) {
+          if (!view) return respond(error_response_for(view.error()));
+          auto response = entity_response(201, *view);
+          response.set(bhttp::field::location, "/examples/" + view->id);
+          respond(std::move(response));
+        },
+        create_atom::value, std::move(command));
+  });
+}
+
+void ExampleApi::get(const ExchangePtr& exchange, const Responder& respond) {
+  auto id = entity_id(exchange, respond);
+  if (!id) return;
+  auto query = parse_query(exchange->query);
+  if (!query) return respond(error_response(400, "malformed percent-encoding in the query"));
+  std::optional<std::int64_t> at;
+  for (const auto& [name, value] : *query) {
+    if (name != "at") continue;
+    if (at) return respond(error_response(400, "at is given more than once"));
+    at = parse_decimal_version(value);
+    if (!at) {
+      return respond(error_response(
+          400,
+          "at must be a decimal integer from 0 to 9223372036854775807 without sign or "
+          "leading zeros"));
+    }
+  }
+  auto self = shared_from_this();
+  when_store_up(respond, [self, respond, id = std::move(*id), at] {
+    auto repo = self->repository();
+    if (!repo) return respond(error_response(503, "the server is shutting down"));
+    auto done = [respond](caf::expected<ExampleView> view) {
+      if (!view) return respond(error_response_for(view.error()));
+      respond(entity_response(200, *view));
+    };
+    if (at) {
+      self->bridge_->request<ExampleView>(repo, done, get_at_atom::value, id, *at);
+    } else {
+      self->bridge_->request<ExampleView>(repo, done, get_atom::value, id);
+    }
+  });
+}
+
+void ExampleApi::execute(std::string id, ExampleCommand command, Responder respond, bool no_content,
+                         int attempt) {
+  auto repo = repository();
+  if (!repo) return respond(error_response(503, "the server is shutting down"));
+  auto self = shared_from_this();
+  bridge_->request<ExampleView>(
+      repo,
+      [self, id, command, respond, no_content, attempt](caf::expected<ExampleView> view) {
+        if (view) {
+          if (no_content) return respond(Response{bhttp::status::no_content, 11});
+          return respond(entity_response(200, *view));
+        }
+        // The entity actor reloaded after the conflict: one more try, then 409.
+        if (code_of(view.error()) == ErrorCode::concurrency && attempt == 0) {
+          return self->execute(id, command, respond, no_content, attempt + 1);
+        }
+        respond(error_response_for(view.error()));
+      },
+      execute_atom::value, id, command);
+}
+
+void ExampleApi::patch(const ExchangePtr& exchange, const Responder& respond) {
+  auto id = entity_id(exchange, respond);
+  if (!id) return;
+  auto expected = if_match(exchange, respond);
+  if (!expected) return;
+  std::vector<AttributeChange> changes;
+  try {
+    changes = parse_patch_body(exchange->request.body());
+  } catch (const BadRequest& e) {
+    return respond(error_response(400, e.what()));
+  }
+  auto self = shared_from_this();
+  auto command = ExampleCommand::make_change(std::move(changes), *expected);
+  when_store_up(respond, [self, respond, id = std::move(*id), command = std::move(command)] {
+    self->execute(id, command, respond, false, 0);
+  });
+}
+
+void ExampleApi::discard(const ExchangePtr& exchange, const Responder& respond) {
+  auto id = entity_id(exchange, respond);
+  if (!id) return;
+  auto expected = if_match(exchange, respond);
+  if (!expected) return;
+  auto self = shared_from_this();
+  auto command = ExampleCommand::make_discard(*expected);
+  when_store_up(respond, [self, respond, id = std::move(*id), command = std::move(command)] {
+    self->execute(id, command, respond, true, 0);
+  });
+}
+
+void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respond) {
+  auto id = entity_id(exchange, respond);
+  if (!id) return;
+  auto expected = if_match(exchange, respond);
+  if (!expected) return;
+  std::int32_t count = 1;
+  try {
+    count = parse_heartbeats_body(exchange->request.body());
+  } catch (const BadRequest& e) {
+    return respond(error_response(400, e.what()));
+  }
+  auto self = shared_from_this();
+  auto command = ExampleCommand::make_beat(count, *expected);
+  when_store_up(respond, [self, respond, id = std::move(*id), command = std::move(command)] {
+    self->execute(id, command, respond, false, 0);
+  });
+}
+
+void ExampleApi::events(const ExchangePtr& exchange, const Responder& respond) {
+  auto id = entity_id(exchange, respond);
+  if (!id) return;
+  auto self = shared_from_this();
+  when_store_up(respond, [self, respond, id = std::move(*id)] {
+    auto repo = self->repository();
+    if (!repo) return respond(error_response(503, "the server is shutting down"));
+    self->bridge_->request<std::vector<EventView>>(
+        repo,
+        [respond](caf::expected<std::vector<EventView>> events) {
+          if (!events) return respond(error_response_for(events.error()));
+          respond(json_response(200, events_json(*events)));
+        },
+        events_atom::value, id);
+  });
+}
+
+void ExampleApi::snapshot(const ExchangePtr& exchange, const Responder& respond) {
+  auto id = entity_id(exchange, respond);
+  if (!id) return;
+  auto self = shared_from_this();
+  when_store_up(respond, [self, respond, id = std::move(*id)] {
+    auto repo = self->repository();
+    if (!repo) return respond(error_response(503, "the server is shutting down"));
+    self->bridge_->request<SnapshotTaken>(
+        repo,
+        [respond](caf::expected<SnapshotTaken> taken) {
+          if (!taken) return respond(error_response_for(taken.error()));
+          respond(json_response(taken->created ? 201 : 200,
+                                "{\"version\":" + std::to_string(taken->version) + "}"));
+        },
+        snapshot_atom::value, id);
+  });
+}
+
+}  // namespace es::http

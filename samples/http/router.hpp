@@ -1,0 +1,87 @@
+// Why: the server's routes are a table, not a chain of ifs, so that later issues add their
+// own (/cluster, /notifications, /stats, GET /examples?foo=) with one call each, and the
+// 404 / 405 + Allow answers stay right for every route without each handler repeating them.
+// A handler answers through a Responder, exactly once, from any thread (typically a CAF
+// worker when the actor system replies); a Responder dropped without an answer sends 500, so
+// a forgotten path can never leave a client hanging.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Verb = boost::beast::http::verb;
+
+// One request as a handler sees it. Shared, so asynchronous handlers can keep it.
+struct Exchange {
+  Request request;
+  std::string path;                 // the target's path, still percent-encoded
+  std::string query;                // the target's query, without '?', still encoded
+  std::vector<std::string> params;  // decoded path parameters, in the pattern's order
+};
+using ExchangePtr = std::shared_ptr<const Exchange>;
+
+// Sends the response of one request exactly once (later calls are ignored). Thread-safe.
+class Responder {
+ public:
+  using Sink = std::function<void(Response&&)>;
+  explicit Responder(Sink sink);
+  void operator()(Response response) const;
+
+ private:
+  struct State {
+    Sink sink;
+    std::atomic<bool> done{false};
+    ~State();  // answers 500 when nobody answered
+  };
+  std::shared_ptr<State> state_;
+};
+
+using Handler = std::function<void(const ExchangePtr&, const Responder&)>;
+
+class Router {
+ public:
+  // `pattern` is a path of literal segments and `{name}` parameters, e.g.
+  // "/examples/{id}/events". Literal segments win over parameters when both match.
+  // Adding a method to a known pattern extends its Allow list.
+  void add(Verb method, std::string_view pattern, Handler handler);
+
+  // Runs the handler of the exchange's path and method; answers 404 (no route), 405 with
+  // Allow (route without this method) or 400 (undecodable path) itself. Handler exceptions
+  // become 500.
+  void dispatch(const std::shared_ptr<Exchange>& exchange, const Responder& respond) const;
+
+ private:
+  struct Segment {
+    std::string literal;  // empty for a parameter
+    bool parameter = false;
+  };
+  struct Method {
+    Verb verb;
+    Handler handler;
+  };
+  struct Route {
+    std::string pattern;
+    std::vector<Segment> segments;
+    std::vector<Method> methods;
+    std::string allow;  // "GET, PATCH, DELETE"
+  };
+  std::vector<Route> routes_;
+};
+
+// Splits a request target into its path and query; "http://host/p?q" forms are reduced to
+// their path. False when the target is not a path.
+bool split_target(std::string_view target, std::string& path, std::string& query);
+
+}  // namespace es::http
