@@ -2,6 +2,7 @@
 
 #include "domain/base64.hpp"
 #include "domain/errors.hpp"
+#include "domain/keyed_hash.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -449,6 +450,13 @@ std::string AesGcmCipher::decrypt(std::string_view ciphertext_base64) const {
     throw RecordDecodingError("cipher: authentication failed (wrong key or corrupt data)");
   }
   return zlib_decompress(out, body_size);
+}
+
+std::string AesGcmCipher::derive_key(std::string_view label) const {
+  const int size = EVP_CIPHER_get_key_length(cipher_.get());
+  return hkdf_sha256(
+      std::string_view(reinterpret_cast<const char*>(key_.data()), static_cast<std::size_t>(size)),
+      label, 32);
 }
 
 }  // namespace es

@@ -40,6 +40,11 @@ class AesGcmCipher {
   // (never the key or the plaintext). Thread-safe.
   std::string decrypt(std::string_view ciphertext_base64) const;
 
+  // 32 bytes of key material for another purpose, derived from this cipher's key with
+  // HKDF-SHA256 (RFC 5869; empty salt, info = label), so the cipher key never leaves this
+  // object. Different labels give independent keys. Wipe the result after use.
+  std::string derive_key(std::string_view label) const;
+
  private:
   struct ContextPool;  // keyed OpenSSL contexts reused across calls (see cipher.cpp)
 

@@ -15,6 +15,7 @@ std::vector<AppendResult> MemoryRecordManager::append_batch(
     const std::vector<AppendRequest>& requests) {
   std::vector<AppendResult> results;
   results.reserve(requests.size());
+  bool stored = false;
   std::unique_lock lock(mutex_);
   for (const auto& request : requests) {
     if (auto problem = validate_append(request)) {
@@ -41,7 +42,10 @@ std::vector<AppendResult> MemoryRecordManager::append_batch(
     }
     it->second.highest = request.records.back().position;
     results.push_back({AppendStatus::stored, {}});
+    stored = true;
   }
+  lock.unlock();
+  if (stored) appended_.notify_all();
   return results;
 }
 
@@ -118,6 +122,23 @@ std::int64_t MemoryRecordManager::last_notification_position(int partition) cons
   if (partition < 0 || partition >= partitions()) throw InvalidInput("no such partition");
   std::shared_lock lock(mutex_);
   return static_cast<std::int64_t>(logs_[static_cast<std::size_t>(partition)].size());
+}
+
+bool MemoryRecordManager::wait_for_notifications(
+    const std::vector<std::pair<int, std::int64_t>>& after,
+    std::chrono::milliseconds timeout) const {
+  for (const auto& [partition, position] : after) {
+    if (partition < 0 || partition >= partitions()) throw InvalidInput("no such partition");
+  }
+  std::shared_lock lock(mutex_);
+  return appended_.wait_for(lock, timeout, [&] {
+    for (const auto& [partition, position] : after) {
+      if (static_cast<std::int64_t>(logs_[static_cast<std::size_t>(partition)].size()) > position) {
+        return true;
+      }
+    }
+    return false;
+  });
 }
 
 }  // namespace es

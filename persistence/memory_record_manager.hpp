@@ -7,6 +7,8 @@
 #include <boost/functional/hash.hpp>
 #include <boost/uuid/uuid_hash.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <shared_mutex>
 #include <unordered_map>
@@ -28,6 +30,11 @@ class MemoryRecordManager final : public RecordManager {
                                                std::size_t limit) const override;
   std::int64_t last_notification_position(int partition) const override;
 
+  // Waits until the log of one of the partitions holds a position above the one paired with
+  // it, at most `timeout`. True when one does (for followers of the log: subscriptions).
+  bool wait_for_notifications(const std::vector<std::pair<int, std::int64_t>>& after,
+                              std::chrono::milliseconds timeout) const;
+
  private:
   struct Sequence {
     std::map<std::int64_t, SequencedRecord> records;
@@ -38,6 +45,7 @@ class MemoryRecordManager final : public RecordManager {
   std::unordered_map<Uuid, Sequence, boost::hash<Uuid>> sequences_;
   std::vector<Uuid> order_;  // sequence ids in order of creation, for cursor listing
   std::vector<std::vector<Notification>> logs_;
+  mutable std::condition_variable_any appended_;  // notified after every append that stored
 };
 
 }  // namespace es
