@@ -10,6 +10,7 @@
 #include "samples/http/access_log.hpp"
 #include "samples/http/actor_bridge.hpp"
 #include "samples/http/example_api.hpp"
+#include "samples/http/read_model_api.hpp"
 #include "samples/http/router.hpp"
 #include "samples/http/server.hpp"
 #include "samples/http/store_health.hpp"
@@ -59,6 +60,7 @@ constexpr std::size_t kBridgeActors = kSchedulerThreads;
 struct Options {
   std::string http = "127.0.0.1:5001";
   bool quiet = false;
+  bool rebuild_projection = false;
   es::samples::StoreFlags store;
 };
 
@@ -119,7 +121,10 @@ int main(int argc, char** argv) {
   po::options_description options("example-server options");
   options.add_options()("help", "show this help")(
       "http", po::value(&opt.http)->value_name("HOST:PORT")->default_value(opt.http),
-      "address to serve HTTP on; port 0 picks a free port")("quiet", po::bool_switch(&opt.quiet),
+      "address to serve HTTP on; port 0 picks a free port")(
+      "rebuild-projection", po::bool_switch(&opt.rebuild_projection),
+      "clear the read models and replay them from position 1 at start")(
+      "quiet", po::bool_switch(&opt.quiet),
                                                             "no access log on stderr");
   es::samples::add_store_options(options, opt.store);
   try {
@@ -145,6 +150,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<es::RuntimeConfig> caf_config;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<es::ExampleApplication> app;
+  std::shared_ptr<es::ExampleProjectionService> projection;
   tcp::endpoint endpoint;
   try {
     endpoint = parse_http(opt.http);
@@ -163,7 +169,13 @@ int main(int argc, char** argv) {
     caf_config = std::make_unique<es::RuntimeConfig>(kSchedulerThreads);
     caf_config->set("scheduler.policy", caf::atom("sharing"));
     system = std::make_unique<caf::actor_system>(*caf_config);
+    auto cipher = cfg.cipher;
     app = std::make_unique<es::ExampleApplication>(*system, std::move(cfg));
+    // The read models of GET /stats and GET /examples?foo= (docs/PROJECTIONS.md).
+    projection = std::make_shared<es::ExampleProjectionService>(app->system(),
+                                                                 setup.stores.events, cipher);
+    if (opt.rebuild_projection) projection->rebuild();
+    projection->start();
   } catch (const std::exception& e) {
     std::cerr << "example-server: " << e.what() << "\n";
     return 1;
@@ -182,6 +194,9 @@ int main(int argc, char** argv) {
   auto api = std::make_shared<es::http::ExampleApi>(bridge, app->repository(), health);
   auto router = std::make_shared<es::http::Router>();
   api->add_routes(*router);
+  auto read_models =
+      std::make_shared<es::http::ReadModelApi>(setup.stores.events, projection, health);
+  read_models->add_routes(*router);
   std::shared_ptr<es::http::AccessLog> log;
   if (!opt.quiet) log = std::make_shared<es::http::AccessLog>(stderr);
 
@@ -192,6 +207,8 @@ int main(int argc, char** argv) {
     server = std::make_unique<es::http::HttpServer>(io, endpoint, router, server_options, log);
   } catch (const std::exception& e) {
     std::cerr << "example-server: cannot listen on " << opt.http << ": " << e.what() << "\n";
+    read_models->shutdown();
+    projection->stop();
     api->shutdown();
     bridge->shutdown();
     return 1;
@@ -231,6 +248,10 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
 
   health->stop();
+  read_models->shutdown();
+  projection->stop();
+  read_models.reset();
+  projection.reset();  // before the actor system it runs in
   api->shutdown();
   bridge->shutdown();
   app->close();  // waits (bounded) for commands in flight, stops every actor
