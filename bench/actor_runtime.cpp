@@ -1,0 +1,165 @@
+// Figures of the actor runtime against one private redis-server (docs/BENCHMARKS.md,
+// "Actor runtime"): the memory of 100,000 live Example actors, the time to reload an entity
+// with 10,000 events through its actor, and redis-benchmark's raw XADD rate on the same
+// server as the anchor for the end-to-end rate that example-sim measures.
+#include "actors/application.hpp"
+#include "persistence/redis_launcher.hpp"
+#include "persistence/redis_stores.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+using namespace es;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double rss_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// Creates `n` entities from `senders` concurrent client actors; waits for all.
+void create_many(ExampleApplication& app, int n, int senders) {
+  auto done = std::make_shared<std::atomic<int>>(0);
+  auto repo = app.repository();
+  for (int s = 0; s < senders; ++s) {
+    const int share = n / senders + (s < n % senders);
+    app.system().spawn([=](caf::event_based_actor* self) {
+      auto left = std::make_shared<int>(share);
+      auto next = std::make_shared<std::function<void()>>();
+      *next = [=] {
+        if ((*left)-- <= 0) return;
+        self->request(repo, caf::infinite, create_atom::value, ExampleCommand::make_create())
+            .then([=](ExampleView&) { done->fetch_add(1); (*next)(); },
+                  [=](caf::error&) { done->fetch_add(1); (*next)(); });
+      };
+      // A small window per sender keeps the journal's batches full.
+      for (int w = 0; w < 4; ++w) (*next)();
+    });
+  }
+  while (done->load() < n) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+std::string run_redis_benchmark(int port) {
+  const std::string state(250, 'x');
+  const std::string cmd = "redis-benchmark -h 127.0.0.1 -p " + std::to_string(port) +
+                          " -P 32 -c 50 -n 400000 -r 10000 --csv XADD __rand_int__ '*' topic t "
+                          "state " + state + " 2>/dev/null";
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    pclose(p);
+  }
+  // The CSV's last line: "XADD ...","<requests per second>",...
+  auto line_start = out.rfind("\"XADD");
+  if (line_start == std::string::npos) return "0";
+  auto first = out.find("\",\"", line_start);
+  if (first == std::string::npos) return "0";
+  auto value_end = out.find('"', first + 3);
+  return out.substr(first + 3, value_end - first - 3);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int actors = 100000;
+  int events = 10000;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: bench-actor-runtime [--actors N] [--events N]\n"
+                  "Starts a private redis-server and measures: RSS of N live Example actors\n"
+                  "(default 100000), reload time of one entity with N events (default 10000)\n"
+                  "through its actor, and redis-benchmark's raw XADD rate on the same server.\n");
+      return 0;
+    }
+    if (a == "--actors" && i + 1 < argc) actors = std::stoi(argv[++i]);
+    else if (a == "--events" && i + 1 < argc) events = std::stoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "bench-actor-runtime: unknown argument %s (see --help)\n", a.c_str());
+      return 2;
+    }
+  }
+  auto dir = std::filesystem::temp_directory_path() / ("es-bench-actors-" + std::to_string(getpid()));
+  RedisServerOptions options;
+  options.data_dir = dir;
+  RedisServer server(options);
+  auto pool = std::make_shared<RedisPool>(server.redis_url());
+
+  double base_rss = 0, with_actors = 0;
+  std::string entity_id;
+  {
+    ApplicationConfig cfg;
+    cfg.stores = redis_stores(pool);
+    cfg.passivate_after = std::chrono::hours(1);
+    ExampleApplication app(cfg);
+    base_rss = rss_mib();
+    const auto start = Clock::now();
+    create_many(app, actors, 64);
+    const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    with_actors = rss_mib();
+    std::printf("%d live entity actors: RSS %.1f MiB (%.1f MiB before), %.0f bytes each; "
+                "created in %.2f s\n",
+                static_cast<int>(app.stats().hosted), with_actors, base_rss,
+                (with_actors - base_rss) * 1048576.0 / actors, secs);
+
+    // One entity with `events` events, written through its actor in batches of heartbeats.
+    auto created = app.create_new_example("long", 1, 2);
+    entity_id = created.id;
+    auto id = *parse_uuid(entity_id);
+    for (int written = 1; written < events;) {
+      const int n = std::min(10000, events - written);
+      app.beat_heart(id, n);
+      written += n;
+    }
+  }
+  double reload_ms = 0;
+  {
+    ApplicationConfig cfg;
+    cfg.stores = redis_stores(pool);
+    ExampleApplication app(cfg);
+    auto id = *parse_uuid(entity_id);
+    // Best of 5 fresh loads (each in a new application, so nothing is cached).
+    reload_ms = 1e9;
+    for (int round = 0; round < 5; ++round) {
+      ExampleApplication fresh(cfg);
+      const auto start = Clock::now();
+      auto view = fresh.get(id);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      if (view.version != events - 1) {
+        std::fprintf(stderr, "unexpected version %lld\n", static_cast<long long>(view.version));
+        return 1;
+      }
+      reload_ms = std::min(reload_ms, ms);
+    }
+    std::printf("entity with %d events reloaded through its actor in %.2f ms (best of 5)\n",
+                events, reload_ms);
+  }
+  const std::string raw = run_redis_benchmark(server.port());
+  std::printf("redis-benchmark raw XADD to 10,000 streams on the same server: %s req/s\n",
+              raw.c_str());
+  std::printf("BENCH actors.rss_100k_actors %.1f MiB\n", with_actors);
+  std::printf("BENCH actors.bytes_per_actor %.0f bytes\n",
+              (with_actors - base_rss) * 1048576.0 / actors);
+  std::printf("BENCH actors.reload_10k_events_ms %.2f ms\n", reload_ms);
+  std::printf("BENCH redis.raw_xadd_per_s %s requests/s\n", raw.c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return 0;
+}
