@@ -146,7 +146,11 @@ void RedisServer::write_config() const {
       << "appendfsync " << (options_.fsync_always ? "always" : "everysec") << "\n"
       << "save \"\"\n"
       << "stream-node-max-bytes " << options_.stream_node_max_bytes << "\n"
-      << "stream-node-max-entries 100\n";
+      << "stream-node-max-entries 100\n"
+      // AOF rewrites (with an RDB preamble) fork and serialise everything: on a small machine
+      // that competes with the server itself, so rewrite less often and skip LZF compression.
+      << "auto-aof-rewrite-min-size 256mb\n"
+      << "rdbcompression no\n";
   if (!options_.password.empty()) out << "requirepass " << quoted(options_.password) << "\n";
   for (const auto& line : options_.extra_config) out << line << "\n";
   out.flush();
