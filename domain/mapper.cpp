@@ -100,47 +100,96 @@ bool stored_text_matches(std::string_view text, std::string_view hash) {
 
 }  // namespace
 
+namespace {
+
+const boost::json::value& require_envelope(const boost::json::value* v, const char* name) {
+  if (!v) throw RecordDecodingError(std::string("stored field '") + name + "' is missing");
+  return *v;
+}
+
+std::string envelope_string(const boost::json::value* v, const char* name) {
+  const auto& value = require_envelope(v, name);
+  if (!value.is_string()) {
+    throw RecordDecodingError(std::string("stored field '") + name + "' is not a string");
+  }
+  return std::string(value.get_string());
+}
+
+std::int64_t envelope_int(const boost::json::value* v, const char* name) {
+  const auto& value = require_envelope(v, name);
+  if (value.is_int64()) return value.get_int64();
+  if (value.is_uint64() && value.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(value.get_uint64());
+  }
+  throw RecordDecodingError(std::string("stored field '") + name + "' is not an integer");
+}
+
+}  // namespace
+
 Event EventMapper::from_record(const SequencedRecord& record) const {
   if (!registry_.contains(record.topic)) {
     throw TopicResolutionError("unknown event topic: " + record.topic);
   }
-  const std::string text = open(record.state);
+  const std::string plain = cipher_ ? cipher_->decrypt(record.state) : std::string();
+  const std::string_view text = cipher_ ? std::string_view(plain) : std::string_view(record.state);
   // The parsed state is only read from: allocate it from a stack buffer, and copy out the
   // event's own fields.
   unsigned char buffer[4096];
   boost::json::monotonic_resource scratch(buffer, sizeof buffer);
   boost::json::object state = parse_stored_object(text, &scratch);
 
-  std::string event_hash = take_string(state, field::event_hash);
-  state.erase(field::event_hash);
+  // The envelope in one pass over the members; everything else is the event's own data.
+  const boost::json::value *hash_v = nullptr, *id_v = nullptr, *version_v = nullptr,
+                           *timestamp_v = nullptr, *topic_v = nullptr, *previous_v = nullptr,
+                           *schema_v = nullptr;
+  std::size_t own = 0;
+  for (const auto& kv : state) {
+    const auto key = kv.key();
+    if (key == field::event_hash) hash_v = &kv.value();
+    else if (key == field::originator_id) id_v = &kv.value();
+    else if (key == field::originator_version) version_v = &kv.value();
+    else if (key == field::timestamp) timestamp_v = &kv.value();
+    else if (key == field::topic) topic_v = &kv.value();
+    else if (key == field::previous_hash) previous_v = &kv.value();
+    else if (key == field::schema_version) schema_v = &kv.value();
+    else ++own;
+  }
+  std::string event_hash = envelope_string(hash_v, field::event_hash);
   // The hash covers the state as stored, before any upcasting rewrites it. When the stored
   // text is not byte-identical to what was hashed (another writer's layout), the canonical
   // JSON of the parsed state decides, as DESIGN.md defines the hash.
-  const bool hash_matches =
-      stored_text_matches(text, event_hash) || compute_event_hash(state) == event_hash;
-
-  const Uuid id = take_uuid(state, field::originator_id);
-  const std::int64_t version = take_int(state, field::originator_version);
+  bool hash_matches = stored_text_matches(text, event_hash);
+  if (!hash_matches) {
+    boost::json::object without(state);
+    without.erase(field::event_hash);
+    hash_matches = compute_event_hash(without) == event_hash;
+  }
+  auto id = parse_uuid(envelope_string(id_v, field::originator_id));
+  if (!id) throw RecordDecodingError("stored field 'originator_id' is not a UUID");
+  const std::int64_t version = envelope_int(version_v, field::originator_version);
   if (version < 0) throw RecordDecodingError("stored originator_version is negative");
-  const std::int64_t timestamp = take_int(state, field::timestamp);
-  std::string topic = take_string(state, field::topic);
+  const std::int64_t timestamp = envelope_int(timestamp_v, field::timestamp);
+  std::string topic = envelope_string(topic_v, field::topic);
   if (topic != record.topic) {
     throw RecordDecodingError("stored topic field disagrees with the entry's topic");
   }
-  std::string previous_hash = take_string(state, field::previous_hash);
+  std::string previous_hash = envelope_string(previous_v, field::previous_hash);
   int schema_version = 1;
-  if (state.contains(field::schema_version)) {
-    auto v = take_int(state, field::schema_version);
+  if (schema_v) {
+    auto v = envelope_int(schema_v, field::schema_version);
     if (v < 1 || v > 1'000'000) throw RecordDecodingError("stored schema_version is out of range");
     schema_version = static_cast<int>(v);
   }
   boost::json::object data;
-  for (const auto& kv : state) {
-    if (!is_envelope_field(kv.key())) data.emplace(kv.key(), boost::json::value(kv.value(), data.storage()));
+  if (own) {
+    data.reserve(own);
+    for (const auto& kv : state) {
+      if (!is_envelope_field(kv.key())) data.emplace(kv.key(), kv.value());
+    }
   }
   registry_.upcast_and_validate(topic, schema_version, data);
   const int current_version = registry_.schema_version(topic);
-  return Event::restore(id, version, timestamp, std::move(topic), std::move(previous_hash),
+  return Event::restore(*id, version, timestamp, std::move(topic), std::move(previous_hash),
                         std::move(event_hash), std::move(data), current_version, hash_matches);
 }
 
