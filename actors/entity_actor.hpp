@@ -353,6 +353,9 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
         return promise;
       },
       [=](stop_atom) { self->quit(); },
+      // Another node may have written since we loaded (a hand-over, a partition): rebuild
+      // before anything else; other messages wait meanwhile.
+      [=](reload_atom) { recover<Model>(self, [] {}); },
   };
 }
 

@@ -17,12 +17,18 @@ namespace es {
 
 using locate_atom = caf::atom_constant<caf::atom("locate")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+// Multi-node deployments (docs/CLUSTER.md): reload from the store, hand an entity over,
+// learn the placement, and the repository's eviction timer.
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using place_atom = caf::atom_constant<caf::atom("place")>;
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
 template <class Model>
 using entity_actor = caf::typed_actor<
     // Runs a command; answers the new state once the store confirmed its events.
-    typename caf::replies_to<execute_atom, typename Model::Command>::template with<
-        typename Model::View>,
+    typename caf::replies_to<execute_atom,
+                             typename Model::Command>::template with<typename Model::View>,
     // The current state (not_found when unknown or discarded).
     typename caf::replies_to<get_atom>::template with<typename Model::View>,
     // The state as of a version (not_found when nothing is at or below it).
@@ -32,17 +38,19 @@ using entity_actor = caf::typed_actor<
     // Takes a snapshot at the current version.
     typename caf::replies_to<snapshot_atom>::template with<SnapshotTaken>,
     // Passivation: finish what is queued, then stop.
-    caf::reacts_to<stop_atom>>;
+    caf::reacts_to<stop_atom>,
+    // Rebuild from the store before the next message (another node may have written).
+    caf::reacts_to<reload_atom>>;
 
 template <class Model>
 using repository_actor = caf::typed_actor<
-    typename caf::replies_to<create_atom, typename Model::Command>::template with<
-        typename Model::View>,
-    typename caf::replies_to<execute_atom, std::string, typename Model::Command>::template with<
-        typename Model::View>,
+    typename caf::replies_to<create_atom,
+                             typename Model::Command>::template with<typename Model::View>,
+    typename caf::replies_to<execute_atom, std::string,
+                             typename Model::Command>::template with<typename Model::View>,
     typename caf::replies_to<get_atom, std::string>::template with<typename Model::View>,
-    typename caf::replies_to<get_at_atom, std::string, std::int64_t>::template with<
-        typename Model::View>,
+    typename caf::replies_to<get_at_atom, std::string,
+                             std::int64_t>::template with<typename Model::View>,
     typename caf::replies_to<events_atom, std::string>::template with<std::vector<EventView>>,
     typename caf::replies_to<snapshot_atom, std::string>::template with<SnapshotTaken>,
     typename caf::replies_to<stats_atom>::template with<RepositoryStats>,
@@ -52,6 +60,18 @@ using repository_actor = caf::typed_actor<
     // store): it may be stopped if nothing is in flight to it.
     caf::reacts_to<passivate_atom, std::string>,
     // The supervisor's own timer: passivates children idle for passivate_after.
-    caf::reacts_to<sweep_atom>>;
+    caf::reacts_to<sweep_atom>,
+    // Multi-node deployments (docs/CLUSTER.md). Creates the entity with the given id (a
+    // fresh UUID the cluster router chose so that it lands on its owner).
+    typename caf::replies_to<create_atom, std::string,
+                             typename Model::Command>::template with<typename Model::View>,
+    // Hand-over: stops the id's actor once nothing is in flight to it; true when one was
+    // stopped, false when none was hosted (or it stayed busy past the hand-over timeout).
+    typename caf::replies_to<release_atom, std::string>::template with<bool>,
+    // The placement: this node's id and the live nodes. Children placed elsewhere are
+    // passivated as soon as they are idle, and every child reloads before its next request.
+    caf::reacts_to<place_atom, std::string, std::vector<std::string>>,
+    // The supervisor's own timer while children wait for eviction or release.
+    caf::reacts_to<evict_atom>>;
 
 }  // namespace es

@@ -4,9 +4,17 @@
 // passivate_after are stopped, but only when nothing is in flight to them. Past the runtime's
 // max_in_flight, requests are refused with ErrorCode::overloaded instead of queueing
 // without bound.
+//
+// Multi-node deployments (docs/CLUSTER.md) add three things, all inert on a single node: a
+// placement (which ids this node owns) after which children placed elsewhere are passivated
+// as soon as nothing is in flight to them; a generation bumped by every placement change,
+// after which each child reloads from the store before its next request (another node may
+// have written meanwhile); and release, with which a new owner asks the old one to let go of
+// an id before it rebuilds it.
 #pragma once
 
 #include "actors/entity_actor.hpp"
+#include "actors/placement.hpp"
 
 #include <boost/functional/hash.hpp>
 #include <boost/uuid/uuid_hash.hpp>
@@ -14,7 +22,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace es {
 
@@ -25,11 +35,25 @@ struct RepositoryState {
     std::uint64_t delegated = 0;
     std::shared_ptr<std::atomic<std::uint64_t>> completed;
     std::chrono::steady_clock::time_point last_used;
+    // Multi-node only.
+    bool owned = true;             // placed on this node by the current placement
+    bool served = false;           // has been sent a request since it was spawned
+    std::uint64_t generation = 0;  // the placement generation it last loaded under
+  };
+  struct Release {
+    caf::typed_response_promise<bool> promise;
+    std::chrono::steady_clock::time_point deadline;
   };
   std::shared_ptr<const EntityRuntime> rt;
   std::unordered_map<Uuid, Child, boost::hash<Uuid>> children;
   std::unordered_map<caf::actor_addr, Uuid> ids;  // child address -> id
   RepositoryStats stats;
+  // Multi-node only: nothing means every id is ours.
+  std::optional<Placement> placement;
+  std::uint64_t generation = 0;
+  std::unordered_set<Uuid, boost::hash<Uuid>> unowned;  // hosted children placed elsewhere
+  std::unordered_map<Uuid, std::vector<Release>, boost::hash<Uuid>> releasing;
+  bool evict_scheduled = false;
   static inline const char* name = "repository";
 };
 
@@ -40,8 +64,17 @@ using repository_pointer =
     typename repository_actor<Model>::template stateful_pointer<RepositoryState<Model>>;
 
 template <class Model>
+void schedule_evict(repository_pointer<Model> self) {
+  auto& st = self->state;
+  if (st.evict_scheduled) return;
+  st.evict_scheduled = true;
+  self->delayed_send(caf::actor_cast<repository_actor<Model>>(self), std::chrono::milliseconds(100),
+                     evict_atom::value);
+}
+
+template <class Model>
 typename RepositoryState<Model>::Child& child_for(repository_pointer<Model> self, const Uuid& id,
-                                                 bool is_new) {
+                                                  bool is_new) {
   auto& st = self->state;
   auto it = st.children.find(id);
   if (it != st.children.end()) return it->second;
@@ -51,10 +84,43 @@ typename RepositoryState<Model>::Child& child_for(repository_pointer<Model> self
   self->monitor(actor);
   if (!is_new) ++st.stats.recovered;
   st.ids.emplace(actor.address(), id);
-  return st.children
-      .emplace(id, typename RepositoryState<Model>::Child{actor, 0, completed,
-                                                          std::chrono::steady_clock::now()})
-      .first->second;
+  auto& child =
+      st.children
+          .emplace(id, typename RepositoryState<Model>::Child{actor, 0, completed,
+                                                              std::chrono::steady_clock::now()})
+          .first->second;
+  child.generation = st.generation;
+  if (st.placement && !st.placement->owns(to_string(id))) {
+    // Served for a node whose view differs from ours; evicted as soon as it is idle.
+    child.owned = false;
+    st.unowned.insert(id);
+    schedule_evict<Model>(self);
+  }
+  return child;
+}
+
+// Before a request is delegated: a child that may be behind the store reloads first (the
+// reload is queued ahead of the request). That is every child after a placement change, and
+// a child placed elsewhere on every request but its first.
+template <class Model>
+void refresh(repository_pointer<Model> self, typename RepositoryState<Model>::Child& child) {
+  auto& st = self->state;
+  if (child.generation != st.generation || (!child.owned && child.served)) {
+    self->send(child.actor, reload_atom::value);
+    child.generation = st.generation;
+  }
+  child.served = true;
+}
+
+// A child is gone (stopped or crashed): forget it in the multi-node books.
+template <class Model>
+void forget_child(repository_pointer<Model> self, const Uuid& id) {
+  auto& st = self->state;
+  st.unowned.erase(id);
+  auto waiting = st.releasing.find(id);
+  if (waiting == st.releasing.end()) return;
+  for (auto& r : waiting->second) r.promise.deliver(true);
+  st.releasing.erase(waiting);
 }
 
 // Admission: counts the request in flight, or refuses it when the runtime is saturated.
@@ -71,12 +137,12 @@ caf::error admit(repository_pointer<Model> self) {
 // Forwards a request for `id_text` to its entity actor; the reply goes straight back to
 // the original sender.
 template <class Model, class Result, class... Ts>
-caf::result<Result> route(repository_pointer<Model> self, const std::string& id_text,
-                          Ts&&... xs) {
+caf::result<Result> route(repository_pointer<Model> self, const std::string& id_text, Ts&&... xs) {
   auto id = parse_uuid(id_text);
   if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
   if (auto error = admit<Model>(self)) return error;
   auto& child = child_for<Model>(self, *id, false);
+  refresh<Model>(self, child);
   ++child.delegated;
   child.last_used = std::chrono::steady_clock::now();
   return self->delegate(child.actor, std::forward<Ts>(xs)...);
@@ -94,15 +160,48 @@ bool try_passivate(repository_pointer<Model> self,
   self->demonitor(it->second.actor.address());
   self->send(it->second.actor, stop_atom::value);
   st.ids.erase(it->second.actor.address());
+  const Uuid id = it->first;
   st.children.erase(it);
   ++st.stats.passivated;
+  forget_child<Model>(self, id);
   return true;
+}
+
+// Passivates idle children placed elsewhere and those asked to be released; answers
+// releases that waited past their deadline with false; rearms itself while any remain.
+template <class Model>
+void evict(repository_pointer<Model> self) {
+  auto& st = self->state;
+  std::vector<Uuid> candidates(st.unowned.begin(), st.unowned.end());
+  for (const auto& kv : st.releasing) candidates.push_back(kv.first);
+  for (const auto& id : candidates) {
+    auto it = st.children.find(id);
+    if (it == st.children.end()) {
+      forget_child<Model>(self, id);
+    } else {
+      try_passivate<Model>(self, it);
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = st.releasing.begin(); it != st.releasing.end();) {
+    auto& list = it->second;
+    for (auto r = list.begin(); r != list.end();) {
+      if (r->deadline <= now) {
+        r->promise.deliver(false);
+        r = list.erase(r);
+      } else {
+        ++r;
+      }
+    }
+    it = list.empty() ? st.releasing.erase(it) : std::next(it);
+  }
+  if (!st.unowned.empty() || !st.releasing.empty()) schedule_evict<Model>(self);
 }
 
 template <class Model>
 void schedule_sweep(repository_pointer<Model> self) {
-  const auto interval = std::max<std::chrono::milliseconds>(
-      std::chrono::milliseconds(10), self->state.rt->passivate_after / 4);
+  const auto interval = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10),
+                                                            self->state.rt->passivate_after / 4);
   self->delayed_send(caf::actor_cast<repository_actor<Model>>(self), interval, sweep_atom::value);
 }
 
@@ -122,13 +221,15 @@ typename repository_actor<Model>::behavior_type repository_behavior(
     auto child = st.children.find(it->second);
     if (child != st.children.end()) {
       // Requests it never answered are no longer in flight.
-      const auto lost = static_cast<std::int64_t>(child->second.delegated -
-                                                  child->second.completed->load());
+      const auto lost =
+          static_cast<std::int64_t>(child->second.delegated - child->second.completed->load());
       if (lost > 0) st.rt->in_flight->fetch_sub(lost);
       st.children.erase(child);
     }
+    const Uuid id = it->second;
     st.ids.erase(it);
     ++st.stats.crashed;
+    forget_child<Model>(self, id);
   });
   schedule_sweep<Model>(self);
   // Shutting down takes the children along (they are monitored, not linked).
@@ -143,6 +244,7 @@ typename repository_actor<Model>::behavior_type repository_behavior(
         }
         if (auto error = admit<Model>(self)) return error;
         auto& child = child_for<Model>(self, new_uuid(), true);
+        child.served = true;
         ++child.delegated;
         child.last_used = std::chrono::steady_clock::now();
         return self->delegate(child.actor, execute_atom::value, std::move(command));
@@ -186,6 +288,55 @@ typename repository_actor<Model>::behavior_type repository_behavior(
           return;
         }
         try_passivate<Model>(self, it);
+      },
+      [=](create_atom, const std::string& id_text,
+          typename Model::Command& command) -> caf::result<View> {
+        if (!Model::is_create(command)) {
+          return make_error(ErrorCode::invalid, "not a creation command");
+        }
+        auto id = parse_uuid(id_text);
+        if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
+        if (auto error = admit<Model>(self)) return error;
+        // A fresh id has nothing to load; should it exist all the same, the store refuses
+        // the Created event (a conflict) and the actor reloads.
+        const bool known = self->state.children.count(*id) > 0;
+        auto& child = child_for<Model>(self, *id, true);
+        if (known) {
+          refresh<Model>(self, child);
+        } else {
+          child.served = true;
+        }
+        ++child.delegated;
+        child.last_used = std::chrono::steady_clock::now();
+        return self->delegate(child.actor, execute_atom::value, std::move(command));
+      },
+      [=](release_atom, const std::string& id_text) -> caf::result<bool> {
+        auto& st = self->state;
+        auto id = parse_uuid(id_text);
+        if (!id) return false;
+        auto it = st.children.find(*id);
+        if (it == st.children.end()) return false;
+        if (try_passivate<Model>(self, it)) return true;
+        auto promise = self->template make_response_promise<bool>();
+        st.releasing[*id].push_back(
+            {promise, std::chrono::steady_clock::now() + st.rt->store_timeout});
+        schedule_evict<Model>(self);
+        return promise;
+      },
+      [=](place_atom, const std::string& node, const std::vector<std::string>& live) {
+        auto& st = self->state;
+        st.placement.emplace(node, live);
+        ++st.generation;
+        st.unowned.clear();
+        for (auto& kv : st.children) {
+          kv.second.owned = st.placement->owns(to_string(kv.first));
+          if (!kv.second.owned) st.unowned.insert(kv.first);
+        }
+        evict<Model>(self);
+      },
+      [=](evict_atom) {
+        self->state.evict_scheduled = false;
+        evict<Model>(self);
       },
       [=](sweep_atom) {
         // Idle children are found by a periodic sweep rather than a timer per actor: a timer

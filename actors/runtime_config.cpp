@@ -1,5 +1,6 @@
 #include "actors/runtime_config.hpp"
 
+#include "actors/cluster_protocol.hpp"
 #include "actors/error_code.hpp"
 #include "actors/example_actors.hpp"
 
@@ -17,13 +18,18 @@ void register_message_types(caf::actor_system_config& cfg) {
       .add_message_type<ExampleCommand>("es.ExampleCommand")
       .add_message_type<ExampleView>("es.ExampleView")
       .add_message_type<example_actor>("es.example_actor")
-      .add_message_type<example_repository_actor>("es.example_repository_actor");
-  cfg.add_error_category(caf::atom("es"), [](std::uint8_t code, caf::atom_value,
-                                              const caf::message& context) -> std::string {
-    std::string out = to_string(static_cast<ErrorCode>(code));
-    if (context.match_elements<std::string>()) out += ": " + context.get_as<std::string>(0);
-    return out;
-  });
+      .add_message_type<example_repository_actor>("es.example_repository_actor")
+      // Multi-node deployments (cluster_protocol.hpp).
+      .add_message_type<ClusterJoin>("es.ClusterJoin")
+      .add_message_type<ClusterWelcome>("es.ClusterWelcome")
+      .add_message_type<ClusterView>("es.ClusterView");
+  cfg.add_error_category(
+      caf::atom("es"),
+      [](std::uint8_t code, caf::atom_value, const caf::message& context) -> std::string {
+        std::string out = to_string(static_cast<ErrorCode>(code));
+        if (context.match_elements<std::string>()) out += ": " + context.get_as<std::string>(0);
+        return out;
+      });
 }
 
 RuntimeConfig::RuntimeConfig(std::size_t threads, bool load_middleman) {

@@ -3,17 +3,22 @@
 // stores (a private redis-server by default), the application's actors, the CAF bridge, the
 // store health probe, the routes and the Beast server; prints `listening on http://HOST:PORT`
 // when ready, and on SIGINT/SIGTERM drains the connections, closes the application (which
-// waits for commands in flight) and exits 0.
+// waits for commands in flight) and exits 0. With cluster flags it is a node of a multi-node
+// deployment (docs/CLUSTER.md): every entity route goes through the cluster router, which
+// places each entity on one live node; without them a standalone router serves all here.
 #include "actors/application.hpp"
+#include "actors/cluster_router.hpp"
 #include "actors/runtime_config.hpp"
 #include "domain/errors.hpp"
 #include "samples/http/access_log.hpp"
 #include "samples/http/actor_bridge.hpp"
+#include "samples/http/cluster_api.hpp"
 #include "samples/http/example_api.hpp"
 #include "samples/http/read_model_api.hpp"
 #include "samples/http/router.hpp"
 #include "samples/http/server.hpp"
 #include "samples/http/store_health.hpp"
+#include "samples/support/cluster_flags.hpp"
 #include "samples/support/store_setup.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -62,6 +67,7 @@ struct Options {
   bool quiet = false;
   bool rebuild_projection = false;
   es::samples::StoreFlags store;
+  es::samples::ClusterFlags cluster;
 };
 
 // "HOST:PORT", "[V6]:PORT" -> endpoint. Names are resolved (the first address wins).
@@ -127,6 +133,9 @@ int main(int argc, char** argv) {
       "quiet", po::bool_switch(&opt.quiet),
                                                             "no access log on stderr");
   es::samples::add_store_options(options, opt.store);
+  es::samples::add_cluster_node_options(options, opt.cluster);
+  std::optional<es::ClusterSettings> cluster;
+  std::string standalone_id;
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
@@ -137,6 +146,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
+    // Checked before any actor system exists (CAF aborts on a partial TLS configuration).
+    cluster = es::samples::node_settings(opt.cluster, opt.store, "example-server");
+    if (!cluster) standalone_id = es::samples::standalone_node_id(opt.cluster);
   } catch (const std::exception& e) {
     std::cerr << "example-server: " << e.what() << " (see --help)\n";
     return 2;
@@ -150,6 +162,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<es::RuntimeConfig> caf_config;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<es::ExampleApplication> app;
+  es::ClusterNode<es::ExampleModel> node;
   std::shared_ptr<es::ExampleProjectionService> projection;
   tcp::endpoint endpoint;
   try {
@@ -166,8 +179,9 @@ int main(int argc, char** argv) {
     cfg.snapshot_period = opt.store.snapshot_period;
     cfg.store_timeout = kStoreTimeout;
     cfg.request_timeout = kRequestTimeout;
-    caf_config = std::make_unique<es::RuntimeConfig>(kSchedulerThreads);
+    caf_config = std::make_unique<es::RuntimeConfig>(kSchedulerThreads, cluster.has_value());
     caf_config->set("scheduler.policy", caf::atom("sharing"));
+    if (cluster) es::configure_cluster_transport(*caf_config, cluster->tls, cluster->timings);
     system = std::make_unique<caf::actor_system>(*caf_config);
     auto cipher = cfg.cipher;
     app = std::make_unique<es::ExampleApplication>(*system, std::move(cfg));
@@ -176,6 +190,24 @@ int main(int argc, char** argv) {
                                                                  setup.stores.events, cipher);
     if (opt.rebuild_projection) projection->rebuild();
     projection->start();
+    if (cluster) {
+      cluster->log = [](const std::string& line) {
+        std::fprintf(stderr, "example-server: %s\n", line.c_str());
+      };
+      const auto id = cluster->node_id;
+      const bool tls = cluster->tls.enabled();
+      std::string peers;
+      for (const auto& p : cluster->peers) peers += " " + p.text();
+      node =
+          es::start_cluster_node<es::ExampleModel>(*system, std::move(*cluster), app->repository());
+      std::fprintf(stderr, "example-server: node %s on %s:%u (%s), peers:%s\n", id.c_str(),
+                   opt.cluster.node_host.c_str(), static_cast<unsigned>(node.port),
+                   tls ? "TLS, mutual authentication" : "plain TCP",
+                   peers.empty() ? " none" : peers.c_str());
+    } else {
+      node.router =
+          es::spawn_standalone_router<es::ExampleModel>(*system, standalone_id, app->repository());
+    }
   } catch (const std::exception& e) {
     std::cerr << "example-server: " << e.what() << "\n";
     return 1;
@@ -191,9 +223,12 @@ int main(int argc, char** argv) {
   probe.backoff_initial = 10ms;
   probe.backoff_max = 200ms;
   auto health = std::make_shared<es::http::StoreHealth>(redis_url, probe, kHealthMaxAge);
-  auto api = std::make_shared<es::http::ExampleApi>(bridge, app->repository(), health);
+  auto api = std::make_shared<es::http::ExampleApi>(bridge, node.router, health);
+  auto cluster_api =
+      std::make_shared<es::http::ClusterApi>(bridge, caf::actor_cast<caf::actor>(node.router));
   auto router = std::make_shared<es::http::Router>();
   api->add_routes(*router);
+  cluster_api->add_routes(*router);
   auto read_models =
       std::make_shared<es::http::ReadModelApi>(setup.stores.events, projection, health);
   read_models->add_routes(*router);
@@ -210,7 +245,11 @@ int main(int argc, char** argv) {
     read_models->shutdown();
     projection->stop();
     api->shutdown();
+    cluster_api->shutdown();
     bridge->shutdown();
+    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
+    if (node.gatekeeper) caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
+    node = {};
     return 1;
   }
 
@@ -253,7 +292,12 @@ int main(int argc, char** argv) {
   read_models.reset();
   projection.reset();  // before the actor system it runs in
   api->shutdown();
+  cluster_api->shutdown();
   bridge->shutdown();
+  // Leaving: the other nodes see this node's connection close and take over its entities.
+  caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
+  if (node.gatekeeper) caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
+  node = {};
   app->close();  // waits (bounded) for commands in flight, stops every actor
   app.reset();
   system.reset();  // waits for every actor to end

@@ -2,8 +2,16 @@
 // and heartbeats at them from concurrent senders, reports throughput, latency and memory,
 // then proves recovery: every actor is stopped, every entity is rebuilt from the store
 // (verifying its hash chain) and compared with what the simulation expects.
+//
+// With --connect it drives a running multi-node deployment instead (docs/CLUSTER.md): it
+// joins each named node as a client, spreads its senders round robin over the nodes'
+// routers, reports throughput per node, reads every entity back through the cluster, and
+// then runs the same recovery check from the shared Redis alone.
 #include "actors/application.hpp"
+#include "actors/cluster_client.hpp"
+#include "actors/placement.hpp"
 #include "domain/errors.hpp"
+#include "samples/support/cluster_flags.hpp"
 #include "samples/support/store_setup.hpp"
 
 #include <boost/program_options.hpp>
@@ -18,7 +26,9 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -35,6 +45,14 @@ struct Options {
   bool quiet = false;
   std::uint64_t seed = 42;
   samples::StoreFlags store;
+  samples::ClusterFlags cluster;
+};
+
+// Where the senders send: one repository (or cluster router) per node, round robin.
+struct Targets {
+  std::vector<example_repository_actor> repositories;
+  std::vector<std::string> names;
+  caf::duration timeout{caf::infinite};  // per request; bounded against remote nodes
 };
 
 // What the simulation expects one entity to be.
@@ -52,8 +70,9 @@ struct Progress {
   std::atomic<std::int64_t> mismatches{0};
   std::atomic<int> finished{0};
   std::mutex mutex;
-  std::vector<double> latencies_ms;  // merged from every sender at its end
-  std::vector<std::string> problems;  // the first few, for the report
+  std::vector<double> latencies_ms;      // merged from every sender at its end
+  std::vector<std::string> problems;     // the first few, for the report
+  std::vector<std::int64_t> per_target;  // commands answered per target (merged at the end)
   void problem(std::string text) {
     std::lock_guard lock(mutex);
     if (problems.size() < 10) problems.push_back(std::move(text));
@@ -64,9 +83,9 @@ enum class Phase { create, drive, verify };
 
 // One sender: owns a disjoint set of entities, keeps one request in flight at a time, so
 // the expected state of each of its entities is exact.
-void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase phase,
-                  std::vector<Expected*> owned, std::int64_t commands, std::uint64_t seed,
-                  std::shared_ptr<Progress> progress) {
+void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::size_t target,
+                  caf::duration timeout, Phase phase, std::vector<Expected*> owned,
+                  std::int64_t commands, std::uint64_t seed, std::shared_ptr<Progress> progress) {
   sys.spawn([=](caf::event_based_actor* self) mutable {
     struct State {
       std::vector<Expected*> owned;
@@ -74,14 +93,17 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
       std::size_t next_index = 0;
       std::mt19937_64 rng;
       std::vector<double> latencies;
+      std::int64_t answered = 0;
     };
-    auto st = std::make_shared<State>(State{owned, 0, 0, std::mt19937_64(seed), {}});
+    auto st = std::make_shared<State>(State{owned, 0, 0, std::mt19937_64(seed), {}, 0});
     st->remaining = phase == Phase::drive ? commands : static_cast<std::int64_t>(owned.size());
     st->latencies.reserve(static_cast<std::size_t>(st->remaining));
     auto finish = [=] {
       std::lock_guard lock(progress->mutex);
       progress->latencies_ms.insert(progress->latencies_ms.end(), st->latencies.begin(),
                                     st->latencies.end());
+      if (progress->per_target.size() <= target) progress->per_target.resize(target + 1);
+      progress->per_target[target] += st->answered;
       progress->finished.fetch_add(1);
     };
     auto step = std::make_shared<std::function<void()>>();
@@ -96,6 +118,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
       auto done = [=] {
         st->latencies.push_back(
             std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+        ++st->answered;
         progress->done.fetch_add(1, std::memory_order_relaxed);
         (*step)();
       };
@@ -107,17 +130,17 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
       };
       if (phase == Phase::create) {
         Expected* e = st->owned[st->next_index++];
-        self->request(repo, caf::infinite, create_atom::value,
-                      ExampleCommand::make_create())
-            .then([=](ExampleView& v) {
-                    e->id = v.id;
-                    e->version = v.version;
-                    done();
-                  },
-                  failed);
+        self->request(repo, timeout, create_atom::value, ExampleCommand::make_create())
+            .then(
+                [=](ExampleView& v) {
+                  e->id = v.id;
+                  e->version = v.version;
+                  done();
+                },
+                failed);
       } else if (phase == Phase::verify) {
         Expected* e = st->owned[st->next_index++];
-        self->request(repo, caf::infinite, get_atom::value, e->id)
+        self->request(repo, timeout, get_atom::value, e->id)
             .then(
                 [=](ExampleView& v) {
                   if (v.version != e->version || v.foo_json != e->foo || v.a_json != e->a ||
@@ -144,7 +167,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
                               : "\"" + name + "-" + std::to_string(st->rng() % 1000000) + "\"";
           command = ExampleCommand::make_change({{name, value}});
         }
-        self->request(repo, caf::infinite, execute_atom::value, e->id, command)
+        self->request(repo, timeout, execute_atom::value, e->id, command)
             .then(
                 [=](ExampleView& v) {
                   if (v.version != e->version + 1) {
@@ -154,8 +177,10 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
                                       std::to_string(e->version));
                   }
                   e->version = v.version;
-                  if (name.empty()) ++e->heartbeats;
-                  else (name == "a" ? e->a : name == "b" ? e->b : e->foo) = value;
+                  if (name.empty())
+                    ++e->heartbeats;
+                  else
+                    (name == "a" ? e->a : name == "b" ? e->b : e->foo) = value;
                   done();
                 },
                 failed);
@@ -166,8 +191,9 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, Phase p
 }
 
 // Runs one phase over all entities and waits for it, drawing a progress bar.
-double run_phase(ExampleApplication& app, Phase phase, std::vector<Expected>& expected,
-                 const Options& opt, Progress& report, const char* label) {
+double run_phase(caf::actor_system& sys, const Targets& targets, Phase phase,
+                 std::vector<Expected>& expected, const Options& opt, Progress& report,
+                 const char* label) {
   auto progress = std::make_shared<Progress>();
   const auto senders = static_cast<std::size_t>(
       std::max<std::int64_t>(1, std::min<std::int64_t>(opt.concurrency, opt.entities)));
@@ -177,10 +203,12 @@ double run_phase(ExampleApplication& app, Phase phase, std::vector<Expected>& ex
   for (std::size_t s = 0; s < senders; ++s) {
     std::vector<Expected*> owned;
     for (std::size_t i = s; i < expected.size(); i += senders) owned.push_back(&expected[i]);
-    std::int64_t share = total / static_cast<std::int64_t>(senders) +
-                         (static_cast<std::int64_t>(s) < total % static_cast<std::int64_t>(senders));
-    spawn_sender(app.system(), app.repository(), phase, std::move(owned), share,
-                 opt.seed * 7919 + s, progress);
+    std::int64_t share =
+        total / static_cast<std::int64_t>(senders) +
+        (static_cast<std::int64_t>(s) < total % static_cast<std::int64_t>(senders));
+    const auto target = s % targets.repositories.size();
+    spawn_sender(sys, targets.repositories[target], target, targets.timeout, phase,
+                 std::move(owned), share, opt.seed * 7919 + s, progress);
   }
   const bool bar = !opt.quiet;
   auto last_draw = Clock::now();
@@ -195,19 +223,22 @@ double run_phase(ExampleApplication& app, Phase phase, std::vector<Expected>& ex
       std::fprintf(stderr, "\r%-8s [%s%s] %3d%% %lld/%lld  %.0f/s   ", label,
                    std::string(static_cast<std::size_t>(filled), '#').c_str(),
                    std::string(static_cast<std::size_t>(width - filled), '-').c_str(),
-                   total ? static_cast<int>(100 * done / total) : 100,
-                   static_cast<long long>(done), static_cast<long long>(total),
-                   secs > 0 ? done / secs : 0.0);
+                   total ? static_cast<int>(100 * done / total) : 100, static_cast<long long>(done),
+                   static_cast<long long>(total), secs > 0 ? done / secs : 0.0);
     }
   }
   const double secs = std::chrono::duration<double>(Clock::now() - started).count();
-  if (bar) std::fprintf(stderr, "\r%-8s done: %lld in %.2f s%40s\n", label,
-                        static_cast<long long>(total), secs, "");
+  if (bar)
+    std::fprintf(stderr, "\r%-8s done: %lld in %.2f s%40s\n", label, static_cast<long long>(total),
+                 secs, "");
   report.errors += progress->errors.load();
   report.mismatches += progress->mismatches.load();
   {
     std::lock_guard lock(progress->mutex);
-    if (phase == Phase::drive) report.latencies_ms = std::move(progress->latencies_ms);
+    if (phase == Phase::drive) {
+      report.latencies_ms = std::move(progress->latencies_ms);
+      report.per_target = progress->per_target;
+    }
     for (auto& p : progress->problems) report.problem(p);
   }
   return secs;
@@ -247,12 +278,11 @@ int run(const Options& opt) {
   std::printf("example-sim: %lld entities, %lld commands, %lld concurrent senders\n",
               static_cast<long long>(opt.entities), static_cast<long long>(opt.commands),
               static_cast<long long>(opt.concurrency));
-  std::printf("store: %s%s%s\n", setup.description.c_str(),
-              config.cipher ? ", encrypted (AES-GCM)" : "",
-              opt.store.snapshot_period ? (", snapshot every " +
-                                           std::to_string(opt.store.snapshot_period) + " events")
-                                              .c_str()
-                                        : "");
+  std::printf(
+      "store: %s%s%s\n", setup.description.c_str(), config.cipher ? ", encrypted (AES-GCM)" : "",
+      opt.store.snapshot_period
+          ? (", snapshot every " + std::to_string(opt.store.snapshot_period) + " events").c_str()
+          : "");
   std::fflush(stdout);
 
   std::vector<Expected> expected(static_cast<std::size_t>(opt.entities));
@@ -262,8 +292,9 @@ int run(const Options& opt) {
   std::int64_t hosted = 0;
   {
     ExampleApplication app(config);
-    run_phase(app, Phase::create, expected, opt, report, "create");
-    drive_secs = run_phase(app, Phase::drive, expected, opt, report, "commands");
+    Targets local{{app.repository()}, {"local"}, caf::duration{caf::infinite}};
+    run_phase(app.system(), local, Phase::create, expected, opt, report, "create");
+    drive_secs = run_phase(app.system(), local, Phase::drive, expected, opt, report, "commands");
     hosted = app.stats().hosted;
   }  // every actor stops here: the next application starts from the store alone
   const long long memory_after = redis_used_memory(setup);
@@ -271,7 +302,8 @@ int run(const Options& opt) {
   double verify_secs = 0;
   {
     ExampleApplication fresh(config);
-    verify_secs = run_phase(fresh, Phase::verify, expected, opt, report, "recover");
+    Targets local{{fresh.repository()}, {"local"}, caf::duration{caf::infinite}};
+    verify_secs = run_phase(fresh.system(), local, Phase::verify, expected, opt, report, "recover");
   }
 
   std::sort(report.latencies_ms.begin(), report.latencies_ms.end());
@@ -295,10 +327,11 @@ int run(const Options& opt) {
                 static_cast<long long>((opt.commands + opt.entities) /
                                        std::max<std::int64_t>(opt.entities, 1)));
   }
-  std::printf("  recovery             %lld entities rebuilt from the store in %.2f s (%.0f/s), "
-              "hash chains verified\n",
-              static_cast<long long>(opt.entities), verify_secs,
-              verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
+  std::printf(
+      "  recovery             %lld entities rebuilt from the store in %.2f s (%.0f/s), "
+      "hash chains verified\n",
+      static_cast<long long>(opt.entities), verify_secs,
+      verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
   std::printf("  errors               %lld, state mismatches %lld\n",
               static_cast<long long>(report.errors), static_cast<long long>(report.mismatches));
   for (const auto& p : report.problems) std::printf("    %s\n", p.c_str());
@@ -306,6 +339,109 @@ int run(const Options& opt) {
   std::printf("BENCH sim.latency_p50 %.3f ms\n", p50);
   std::printf("BENCH sim.latency_p99 %.3f ms\n", p99);
   std::printf("BENCH sim.rss_peak %.1f MiB\n", rss);
+  const bool ok = report.errors == 0 && report.mismatches == 0;
+  std::printf("recovery check: %s\n", ok ? "passed" : "FAILED");
+  return ok ? 0 : 1;
+}
+
+// --connect: the same phases against a running deployment, through every named node.
+int run_cluster(const Options& opt, const samples::ClientSettings& client) {
+  auto setup = samples::open_stores(opt.store, "example-sim");
+  ApplicationConfig config;
+  config.stores = setup.stores;
+  config.cipher = samples::load_cipher(opt.store);
+  config.snapshot_period = opt.store.snapshot_period;
+  config.max_in_flight = std::max<std::int64_t>(config.max_in_flight, opt.concurrency * 2);
+
+  std::vector<Expected> expected(static_cast<std::size_t>(opt.entities));
+  Progress report;
+  double drive_secs = 0;
+  double read_secs = 0;
+  std::vector<std::string> names;
+  std::vector<std::string> node_ids;
+  {
+    // The same transport settings as the nodes (heartbeats, TLS), or they drop us. One
+    // worker with the work-sharing policy: the nodes and Redis share the machine in the
+    // sample deployment, and idle work-stealing workers spin (as in example-server).
+    RuntimeConfig caf_config(1, true);
+    caf_config.set("scheduler.policy", caf::atom("sharing"));
+    configure_cluster_transport(caf_config, client.tls, ClusterTimings{});
+    caf::actor_system sys{caf_config};
+    Targets targets;
+    // Bounded: a node that dies mid-run costs errors, never a hang.
+    targets.timeout = caf::duration{std::chrono::seconds(10)};
+    const auto client_id = "example-sim-" + std::to_string(::getpid());
+    for (const auto& node : client.nodes) {
+      auto joined = join_cluster_as_client(sys, node, client.secret, client_id,
+                                           client.tls.enabled(), std::chrono::seconds(5));
+      targets.repositories.push_back(caf::actor_cast<example_repository_actor>(joined.router));
+      targets.names.push_back(joined.node_id + " (" + node.text() + ")");
+      node_ids.push_back(joined.node_id);
+    }
+    names = targets.names;
+    std::printf(
+        "example-sim: %lld entities, %lld commands, %lld concurrent senders over %zu "
+        "nodes\n",
+        static_cast<long long>(opt.entities), static_cast<long long>(opt.commands),
+        static_cast<long long>(opt.concurrency), targets.repositories.size());
+    for (const auto& n : names) std::printf("node: %s\n", n.c_str());
+    std::printf("store: %s\n", setup.description.c_str());
+    std::fflush(stdout);
+    run_phase(sys, targets, Phase::create, expected, opt, report, "create");
+    drive_secs = run_phase(sys, targets, Phase::drive, expected, opt, report, "commands");
+    read_secs = run_phase(sys, targets, Phase::verify, expected, opt, report, "read");
+    targets.repositories.clear();  // before the actor system goes
+  }
+  double verify_secs = 0;
+  {
+    ExampleApplication fresh(config);
+    Targets local{{fresh.repository()}, {"local"}, caf::duration{caf::infinite}};
+    verify_secs = run_phase(fresh.system(), local, Phase::verify, expected, opt, report, "recover");
+  }
+
+  std::sort(report.latencies_ms.begin(), report.latencies_ms.end());
+  const double events_per_s = drive_secs > 0 ? static_cast<double>(opt.commands) / drive_secs : 0;
+  const double p50 = percentile(report.latencies_ms, 0.50);
+  const double p99 = percentile(report.latencies_ms, 0.99);
+  const double max = report.latencies_ms.empty() ? 0 : report.latencies_ms.back();
+  std::printf("\nsummary\n");
+  std::printf("  events persisted     %lld (+%lld Created) in %.2f s: %.0f events/s\n",
+              static_cast<long long>(opt.commands), static_cast<long long>(opt.entities),
+              drive_secs, events_per_s);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto n = i < report.per_target.size() ? report.per_target[i] : 0;
+    std::printf("  through node %-24s %lld commands, %.0f/s\n", names[i].c_str(),
+                static_cast<long long>(n),
+                drive_secs > 0 ? static_cast<double>(n) / drive_secs : 0);
+  }
+  // Where the events were persisted: each entity's owner by the placement over the nodes
+  // driven (assumed to be the live ones).
+  std::map<std::string, std::int64_t> by_owner;
+  for (const auto& e : expected) by_owner[placement_owner(node_ids, e.id)] += e.version;
+  for (const auto& [node, events] : by_owner) {
+    std::printf("  hosted by node %-22s %lld events, %.0f/s\n", node.c_str(),
+                static_cast<long long>(events),
+                drive_secs > 0 ? static_cast<double>(events) / drive_secs : 0);
+  }
+  std::printf("  command latency      p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", p50, p99, max);
+  std::printf("  read back            %lld entities through the cluster in %.2f s\n",
+              static_cast<long long>(opt.entities), read_secs);
+  std::printf(
+      "  recovery             %lld entities rebuilt from the store in %.2f s (%.0f/s), "
+      "hash chains verified\n",
+      static_cast<long long>(opt.entities), verify_secs,
+      verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
+  std::printf("  errors               %lld, state mismatches %lld\n",
+              static_cast<long long>(report.errors), static_cast<long long>(report.mismatches));
+  for (const auto& p : report.problems) std::printf("    %s\n", p.c_str());
+  std::printf("BENCH cluster.events_per_s %.0f events/s\n", events_per_s);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto n = i < report.per_target.size() ? report.per_target[i] : 0;
+    std::printf("BENCH cluster.node%zu_events_per_s %.0f events/s\n", i + 1,
+                drive_secs > 0 ? static_cast<double>(n) / drive_secs : 0);
+  }
+  std::printf("BENCH cluster.latency_p50 %.3f ms\n", p50);
+  std::printf("BENCH cluster.latency_p99 %.3f ms\n", p99);
   const bool ok = report.errors == 0 && report.mismatches == 0;
   std::printf("recovery check: %s\n", ok ? "passed" : "FAILED");
   return ok ? 0 : 1;
@@ -323,27 +459,34 @@ int main(int argc, char** argv) {
       "commands to drive (attribute changes and heartbeats, one event each)")(
       "concurrency", po::value(&opt.concurrency)->value_name("N")->default_value(opt.concurrency),
       "concurrent senders (each keeps one command in flight)")(
-      "seed", po::value(&opt.seed)->value_name("N")->default_value(opt.seed),
-      "random seed")("quiet,q", po::bool_switch(&opt.quiet), "no progress bar");
+      "seed", po::value(&opt.seed)->value_name("N")->default_value(opt.seed), "random seed")(
+      "quiet,q", po::bool_switch(&opt.quiet), "no progress bar");
   samples::add_store_options(options, opt.store);
+  samples::add_cluster_client_options(options, opt.cluster);
+  std::optional<samples::ClientSettings> client;
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, options), vm);
     if (vm.count("help")) {
-      std::cout << options << "\nExit status: 0 when every command succeeded and every entity "
-                              "was recovered exactly; 1 otherwise; 2 for bad flags.\n";
+      std::cout << options
+                << "\nExit status: 0 when every command succeeded and every entity "
+                   "was recovered exactly; 1 otherwise; 2 for bad flags.\n";
       return 0;
     }
     po::notify(vm);
     if (opt.entities < 1 || opt.commands < 0 || opt.concurrency < 1) {
       throw po::error("--entities and --concurrency must be >= 1, --commands >= 0");
     }
+    client = samples::client_settings(opt.cluster, opt.store, "example-sim");
+  } catch (const ConfigurationError& e) {
+    std::cerr << "example-sim: " << e.what() << " (see --help)\n";
+    return 2;
   } catch (const po::error& e) {
     std::cerr << "example-sim: " << e.what() << " (see --help)\n";
     return 2;
   }
   try {
-    return run(opt);
+    return client ? run_cluster(opt, *client) : run(opt);
   } catch (const ConfigurationError& e) {
     std::cerr << "example-sim: " << e.what() << "\n";
     return 2;

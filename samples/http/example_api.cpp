@@ -32,6 +32,8 @@ Response error_response_for(const caf::error& error) {
     case ErrorCode::overloaded:
       return error_response(503, "overloaded: " + reason);
     case ErrorCode::unavailable:
+      // A cluster node that cannot be reached says so itself (docs/CLUSTER.md).
+      if (reason.rfind("node ", 0) == 0) return error_response(503, "unavailable: " + reason);
       return error_response(503, "the store is unavailable: " + reason);
     case ErrorCode::integrity:
       return error_response(500, "data integrity failure: " + reason);

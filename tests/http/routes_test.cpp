@@ -276,7 +276,9 @@ TEST_CASE("unknown routes answer 404, known routes with other methods 405 with A
   const std::vector<Case> cases = {
       {"POST", "/", "GET"},
       {"DELETE", "/healthz", "GET"},
-      {"DELETE", "/examples", "POST"},
+      {"DELETE", "/examples", "POST, GET"},
+      {"POST", "/stats", "GET"},
+      {"DELETE", "/notifications", "GET"},
       {"PUT", "/examples/" + id, "GET, PATCH, DELETE"},
       {"POST", "/examples/" + id, "GET, PATCH, DELETE"},
       {"POST", "/examples/" + id + "/events", "GET"},
@@ -284,7 +286,7 @@ TEST_CASE("unknown routes answer 404, known routes with other methods 405 with A
       {"GET", "/examples/" + id + "/snapshot", "POST"},
       {"OPTIONS", "/examples/" + id, "GET, PATCH, DELETE"},
       {"HEAD", "/healthz", "GET"},
-      {"BREW", "/examples", "POST"},
+      {"BREW", "/examples", "POST, GET"},
   };
   for (const auto& k : cases) {
     INFO(k.method << " " << k.target);

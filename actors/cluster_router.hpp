@@ -1,0 +1,531 @@
+// Why: the HTTP interface (and any other caller) must reach every entity through any node,
+// while each entity lives on exactly one node at a time. The cluster router speaks the
+// repository's own typed interface, so callers cannot tell it from a repository: for each
+// request it computes the owner of the id over the live nodes (placement.hpp) and delegates
+// to the local repository (the reply goes straight back to the caller), or forwards to the
+// owner's router with a timeout and relays the answer (the owner serves what a member
+// forwards to it, so a request crosses at most one link even while views differ).
+//
+// Forwarded requests are not delegated: CAF 0.17 never fails a request to a node that died,
+// so the router keeps each forwarded request's promise and answers it with `unavailable` the
+// moment the node is reported down (or at the timeout). Nothing is counted in flight here,
+// so nothing can leak; the remote repository counts its own.
+//
+// Membership: the router joins its configured peers in the background through the middleman
+// actor (no actor blocks), retrying dead ones with a backoff so a restarted node rejoins;
+// nodes that join through our gatekeeper are announced to it. It monitors every member's
+// router: a down_msg (at once for a killed node, after the heartbeat timeout for a frozen
+// one) removes the node and its entities are placed on the survivors. Every change is told
+// to the local repository (place_atom), which passivates what is now placed elsewhere and
+// makes the rest reload before their next request. For a while after a change, the first
+// request for an id placed here first asks the other nodes to release it (hand-over:
+// passivate there, then rebuild here).
+#pragma once
+
+#include "actors/cluster_config.hpp"
+#include "actors/cluster_gatekeeper.hpp"
+#include "actors/cluster_protocol.hpp"
+#include "actors/error_code.hpp"
+#include "actors/placement.hpp"
+#include "actors/repository_actor.hpp"
+
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace es {
+
+template <class Model>
+using cluster_router_actor = typename repository_actor<Model>::template extend<
+    // GET /cluster.
+    caf::replies_to<cluster_atom>::template with<ClusterView>,
+    // A member proved the secret: its node id, node address, router and repository.
+    caf::reacts_to<member_atom, std::string, std::string, caf::actor, caf::actor>,
+    // The router's own timer (peer connections, hand-over housekeeping).
+    caf::reacts_to<tick_atom>>;
+
+template <class Model>
+struct ClusterRouterState {
+  using Clock = std::chrono::steady_clock;
+  struct Member {
+    caf::actor router;                    // monitored
+    cluster_router_actor<Model> forward;  // the same, typed: requests placed there
+    repository_actor<Model> repository;   // releases during a hand-over
+  };
+  struct Peer {
+    PeerAddress address;
+    bool connecting = false;
+    std::string node;  // the node id found there by the last successful join
+    int failures = 0;
+    Clock::time_point next_attempt{};
+    std::string last_error;
+  };
+  struct Pending {
+    std::string node;
+    caf::response_promise promise;
+  };
+  ClusterSettings settings;
+  repository_actor<Model> local;
+  caf::io::middleman_actor connector;
+  std::map<std::string, Member> members;
+  std::set<caf::node_id> member_nodes;  // the CAF nodes of the members' routers
+  Placement placement;
+  std::vector<Peer> peers;
+  std::uint64_t next_request = 0;
+  std::unordered_map<std::uint64_t, Pending> pending;
+  Clock::time_point handover_until{};
+  std::unordered_set<std::string> settled;  // ids released elsewhere since the last change
+  std::unordered_map<std::string, std::vector<std::function<void()>>> waiting;
+  static inline const char* name = "cluster-router";
+};
+
+namespace detail {
+
+template <class Model>
+using router_pointer =
+    typename cluster_router_actor<Model>::template stateful_pointer<ClusterRouterState<Model>>;
+
+template <class Model>
+void router_log(router_pointer<Model> self, const std::string& line) {
+  if (self->state.settings.log) self->state.settings.log(line);
+}
+
+inline std::string joined(const std::vector<std::string>& xs) {
+  std::string out;
+  for (const auto& x : xs) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+// The placement changed: tell the repository, open the hand-over window.
+template <class Model>
+void membership_changed(router_pointer<Model> self, const std::string& why) {
+  auto& st = self->state;
+  std::vector<std::string> others;
+  st.member_nodes.clear();
+  for (const auto& kv : st.members) {
+    others.push_back(kv.first);
+    st.member_nodes.insert(kv.second.router.node());
+  }
+  st.placement = Placement(st.settings.node_id, std::move(others));
+  self->send(st.local, place_atom::value, st.settings.node_id, st.placement.live());
+  st.handover_until = ClusterRouterState<Model>::Clock::now() + st.settings.timings.handover_window;
+  st.settled.clear();
+  router_log<Model>(self, why + "; live: " + joined(st.placement.live()));
+}
+
+template <class Model>
+void add_member(router_pointer<Model> self, const std::string& node, caf::actor router,
+                caf::actor repository) {
+  auto& st = self->state;
+  if (node == st.settings.node_id || !router || !repository) return;
+  auto it = st.members.find(node);
+  if (it != st.members.end()) {
+    if (it->second.router == router) return;
+    self->demonitor(it->second.router);  // an earlier incarnation of that node
+  }
+  self->monitor(router);
+  st.members[node] = {router, caf::actor_cast<cluster_router_actor<Model>>(router),
+                      caf::actor_cast<repository_actor<Model>>(repository)};
+  membership_changed<Model>(self, "node " + node + " joined");
+}
+
+template <class Model>
+caf::error remote_failure(const caf::error& error, const std::string& node) {
+  if (error.category() == caf::atom("es")) return error;
+  if (error == caf::sec::request_timeout) {
+    return make_error(ErrorCode::unavailable, "node " + node + " did not answer in time");
+  }
+  return make_error(ErrorCode::unavailable,
+                    "node " + node + " cannot be reached (" + reason_of(error) + ")");
+}
+
+// Forwards to `node`'s router and relays the answer (or a failure) to our caller.
+template <class Model, class Result, class... Ts>
+caf::result<Result> forward_to(router_pointer<Model> self, const std::string& node, Ts... xs) {
+  auto& st = self->state;
+  auto member = st.members.find(node);
+  if (member == st.members.end()) {
+    return make_error(ErrorCode::unavailable, "node " + node + " is not reachable");
+  }
+  if (st.pending.size() >= st.settings.max_pending) {
+    return make_error(ErrorCode::overloaded, "too many requests forwarded to other nodes");
+  }
+  auto promise = self->make_response_promise();
+  const auto seq = ++st.next_request;
+  st.pending.emplace(seq, typename ClusterRouterState<Model>::Pending{node, promise});
+  auto take = [self, seq]() -> std::optional<caf::response_promise> {
+    auto& pending = self->state.pending;
+    auto it = pending.find(seq);
+    if (it == pending.end()) return std::nullopt;
+    auto p = std::move(it->second.promise);
+    pending.erase(it);
+    return p;
+  };
+  self->request(member->second.forward, st.settings.timings.remote_timeout, std::move(xs)...)
+      .then(
+          [take](Result& result) mutable {
+            if (auto p = take()) p->deliver(std::move(result));
+          },
+          [take, node](caf::error& error) mutable {
+            if (auto p = take()) p->deliver(remote_failure<Model>(error, node));
+          });
+  return promise;
+}
+
+// Runs `next` once every other node released `id` (or did not answer in time).
+template <class Model>
+void after_release(router_pointer<Model> self, const std::string& id, std::function<void()> next) {
+  auto& st = self->state;
+  auto& queue = st.waiting[id];
+  queue.push_back(std::move(next));
+  if (queue.size() > 1) return;  // already asking
+  auto remaining = std::make_shared<std::size_t>(st.members.size());
+  auto done = [self, id, remaining] {
+    if (--*remaining > 0) return;
+    auto& st = self->state;
+    st.settled.insert(id);
+    auto it = st.waiting.find(id);
+    if (it == st.waiting.end()) return;
+    auto continuations = std::move(it->second);
+    st.waiting.erase(it);
+    for (auto& f : continuations) f();
+  };
+  for (const auto& kv : st.members) {
+    self->request(kv.second.repository, st.settings.timings.release_timeout, release_atom::value,
+                  id)
+        .then([done](bool) { done(); }, [done](caf::error&) { done(); });
+  }
+}
+
+// True for a request another member forwarded here: it is served here, whatever our own
+// view says, so that views that differ for a moment cannot make requests bounce.
+template <class Model>
+bool forwarded_here(router_pointer<Model> self) {
+  const auto& sender = self->current_sender();
+  if (!sender || sender->node() == self->node()) return false;
+  return self->state.member_nodes.count(sender->node()) > 0;
+}
+
+// Routes a request about one entity: to the local repository when placed (or forwarded)
+// here, after the hand-over if one is due; else to the owner.
+template <class Model, class Result, class... Ts>
+caf::result<Result> route_by_id(router_pointer<Model> self, const std::string& id_text, Ts... xs) {
+  auto& st = self->state;
+  auto id = parse_uuid(id_text);
+  if (!id) return self->delegate(st.local, std::move(xs)...);  // answers `invalid`
+  const auto key = to_string(*id);
+  const auto& owner = st.placement.owner(key);
+  if (owner != st.settings.node_id && !forwarded_here<Model>(self)) {
+    return forward_to<Model, Result>(self, owner, std::move(xs)...);
+  }
+  const bool handing_over = !st.members.empty() &&
+                            ClusterRouterState<Model>::Clock::now() < st.handover_until &&
+                            st.settled.count(key) == 0;
+  if (!handing_over) return self->delegate(st.local, std::move(xs)...);
+  auto promise = self->make_response_promise();
+  after_release<Model>(self, key, [self, promise, xs...]() mutable {
+    promise.delegate(self->state.local, std::move(xs)...);
+  });
+  return promise;
+}
+
+// Routes a creation: a fresh id is hosted nowhere yet, so there is nothing to hand over.
+template <class Model, class... Ts>
+caf::result<typename Model::View> route_create(router_pointer<Model> self, const std::string& id,
+                                               Ts... xs) {
+  auto& st = self->state;
+  auto parsed = parse_uuid(id);
+  if (!parsed) return self->delegate(st.local, std::move(xs)...);  // answers `invalid`
+  const auto& owner = st.placement.owner(to_string(*parsed));
+  if (owner == st.settings.node_id || forwarded_here<Model>(self)) {
+    return self->delegate(st.local, std::move(xs)...);
+  }
+  return forward_to<Model, typename Model::View>(self, owner, std::move(xs)...);
+}
+
+// `d` give or take a quarter, so that two nodes do not retry in lockstep.
+inline std::chrono::milliseconds jittered(std::chrono::milliseconds d) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  const auto quarter = std::max<std::int64_t>(1, d.count() / 4);
+  std::uniform_int_distribution<std::int64_t> spread(-quarter, quarter);
+  return std::chrono::milliseconds(d.count() + spread(rng));
+}
+
+template <class Model>
+void peer_failed(router_pointer<Model> self, std::size_t index, const std::string& reason) {
+  auto& st = self->state;
+  auto& peer = st.peers[index];
+  peer.connecting = false;
+  ++peer.failures;
+  const auto backoff = std::min<std::chrono::milliseconds>(
+      st.settings.timings.retry_max,
+      std::chrono::milliseconds(125) * (1 << std::min(peer.failures, 5)));
+  peer.next_attempt = ClusterRouterState<Model>::Clock::now() + jittered(backoff);
+  if (reason != peer.last_error) {
+    router_log<Model>(self, "cannot join " + peer.address.text() + ": " + reason +
+                                " (retrying in the background)");
+    peer.last_error = reason;
+  }
+}
+
+template <class Model>
+void handshake(router_pointer<Model> self, std::size_t index, gatekeeper_actor gatekeeper) {
+  const auto timeout = self->state.settings.timings.handshake_timeout;
+  self->request(gatekeeper, timeout, hello_atom::value)
+      .then(
+          [=](std::string& server_nonce) {
+            auto& st = self->state;
+            ClusterJoin join;
+            join.node_id = st.settings.node_id;
+            if (st.settings.port != 0) {
+              join.address = PeerAddress{st.settings.host, st.settings.port}.text();
+            }
+            join.member = true;
+            join.server_nonce = server_nonce;
+            join.client_nonce = random_nonce();
+            join.proof =
+                st.settings.secret.join_proof(server_nonce, join.client_nonce, join.node_id, true);
+            join.router = caf::actor_cast<caf::actor>(self);
+            join.repository = caf::actor_cast<caf::actor>(st.local);
+            const auto client_nonce = join.client_nonce;
+            self->request(gatekeeper, timeout, join_atom::value, std::move(join))
+                .then(
+                    [=](ClusterWelcome& welcome) {
+                      auto& st = self->state;
+                      const auto expected = st.settings.secret.welcome_proof(
+                          client_nonce, server_nonce, welcome.node_id);
+                      if (!constant_time_equal(expected, welcome.proof)) {
+                        return peer_failed<Model>(self, index,
+                                                  "the node there does not prove the cluster "
+                                                  "secret");
+                      }
+                      if (!valid_node_id(welcome.node_id) || !welcome.router ||
+                          !welcome.repository) {
+                        return peer_failed<Model>(self, index, "malformed welcome");
+                      }
+                      if (welcome.node_id == st.settings.node_id) {
+                        return peer_failed<Model>(self, index,
+                                                  "that is this node's own id (ids must be "
+                                                  "unique)");
+                      }
+                      auto& peer = st.peers[index];
+                      peer.connecting = false;
+                      peer.failures = 0;
+                      peer.node = welcome.node_id;
+                      if (!peer.last_error.empty()) {
+                        router_log<Model>(self, "joined " + peer.address.text());
+                      }
+                      peer.last_error.clear();
+                      add_member<Model>(self, welcome.node_id, welcome.router, welcome.repository);
+                    },
+                    [=](caf::error& error) { peer_failed<Model>(self, index, reason_of(error)); });
+          },
+          [=](caf::error& error) { peer_failed<Model>(self, index, reason_of(error)); });
+}
+
+template <class Model>
+void connect_peer(router_pointer<Model> self, std::size_t index) {
+  auto& st = self->state;
+  auto& peer = st.peers[index];
+  peer.connecting = true;
+  self->request(st.connector, st.settings.timings.connect_timeout, caf::connect_atom::value,
+                peer.address.host, peer.address.port)
+      .then(
+          [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            if (!ptr) return peer_failed<Model>(self, index, "nothing is published there");
+            handshake<Model>(self, index, caf::actor_cast<gatekeeper_actor>(ptr));
+          },
+          [=](caf::error& error) { peer_failed<Model>(self, index, reason_of(error)); });
+}
+
+}  // namespace detail
+
+template <class Model>
+typename cluster_router_actor<Model>::behavior_type cluster_router_behavior(
+    detail::router_pointer<Model> self, ClusterSettings settings, repository_actor<Model> local,
+    caf::io::middleman_actor connector) {
+  using View = typename Model::View;
+  using Command = typename Model::Command;
+  using namespace detail;
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.local = std::move(local);
+  st.connector = std::move(connector);
+  st.placement = Placement(st.settings.node_id, {});
+  for (const auto& address : st.settings.peers) {
+    typename ClusterRouterState<Model>::Peer peer;
+    peer.address = address;
+    st.peers.push_back(std::move(peer));
+  }
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto it = st.members.begin(); it != st.members.end(); ++it) {
+      if (it->second.router.address() != msg.source) continue;
+      const std::string node = it->first;
+      st.members.erase(it);
+      // Its answers will never come: fail what was forwarded to it now.
+      for (auto p = st.pending.begin(); p != st.pending.end();) {
+        if (p->second.node == node) {
+          p->second.promise.deliver(
+              make_error(ErrorCode::unavailable, "node " + node + " left the cluster; try again"));
+          p = st.pending.erase(p);
+        } else {
+          ++p;
+        }
+      }
+      // Reconnecting: only one side of a pair should, or both open a connection at once
+      // (harmless over plain TCP, but over TLS CAF then drops both and the pair flaps). The
+      // smaller node id retries soon; the other waits for it to join, then tries itself.
+      for (auto& peer : st.peers) {
+        if (peer.node != node) continue;
+        const auto wait = st.settings.node_id < node ? std::chrono::milliseconds(250)
+                                                     : st.settings.timings.retry_max * 3;
+        peer.next_attempt = ClusterRouterState<Model>::Clock::now() + jittered(wait);
+        peer.failures = 0;
+      }
+      membership_changed<Model>(
+          self, "node " + node + " left (" + self->system().render(msg.reason) + ")");
+      return;
+    }
+  });
+  self->send(caf::actor_cast<cluster_router_actor<Model>>(self), tick_atom::value);
+  return {
+      [=](create_atom, Command& command) -> caf::result<View> {
+        // The id is chosen here, so that the entity is created on its owner.
+        const auto id = to_string(new_uuid());
+        return route_create<Model>(self, id, create_atom::value, id, std::move(command));
+      },
+      [=](create_atom, const std::string& id, Command& command) -> caf::result<View> {
+        return route_create<Model>(self, id, create_atom::value, id, std::move(command));
+      },
+      [=](execute_atom, const std::string& id, Command& command) -> caf::result<View> {
+        return route_by_id<Model, View>(self, id, execute_atom::value, id, std::move(command));
+      },
+      [=](get_atom, const std::string& id) -> caf::result<View> {
+        return route_by_id<Model, View>(self, id, get_atom::value, id);
+      },
+      [=](get_at_atom, const std::string& id, std::int64_t at) -> caf::result<View> {
+        return route_by_id<Model, View>(self, id, get_at_atom::value, id, at);
+      },
+      [=](events_atom, const std::string& id) -> caf::result<std::vector<EventView>> {
+        return route_by_id<Model, std::vector<EventView>>(self, id, events_atom::value, id);
+      },
+      [=](snapshot_atom, const std::string& id) -> caf::result<SnapshotTaken> {
+        return route_by_id<Model, SnapshotTaken>(self, id, snapshot_atom::value, id);
+      },
+      [=](locate_atom, const std::string& id) -> caf::result<entity_actor<Model>> {
+        return route_by_id<Model, entity_actor<Model>>(self, id, locate_atom::value, id);
+      },
+      [=](stats_atom) -> caf::result<RepositoryStats> {
+        return self->delegate(self->state.local, stats_atom::value);
+      },
+      [=](release_atom, const std::string& id) -> caf::result<bool> {
+        return self->delegate(self->state.local, release_atom::value, id);
+      },
+      // The repository's own messages mean nothing here.
+      [=](passivate_atom, const std::string&) {},
+      [=](sweep_atom) {},
+      [=](evict_atom) {},
+      [=](place_atom, const std::string&, const std::vector<std::string>&) {},
+      [=](cluster_atom) -> caf::result<ClusterView> {
+        auto promise = self->template make_response_promise<ClusterView>();
+        self->request(self->state.local, std::chrono::seconds(2), stats_atom::value)
+            .then(
+                [=](RepositoryStats& stats) mutable {
+                  auto& st = self->state;
+                  promise.deliver(
+                      ClusterView{st.settings.node_id, st.placement.live(), stats.hosted});
+                },
+                [=](caf::error& error) mutable { promise.deliver(error); });
+        return promise;
+      },
+      [=](member_atom, const std::string& node, const std::string& address, caf::actor& router,
+          caf::actor& repository) {
+        // It joined us: we need not (and must not, over TLS) connect to it ourselves.
+        for (auto& peer : self->state.peers) {
+          if (!address.empty() && peer.address.text() == address) peer.node = node;
+        }
+        add_member<Model>(self, node, std::move(router), std::move(repository));
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        const auto now = ClusterRouterState<Model>::Clock::now();
+        if (now >= st.handover_until && !st.settled.empty()) st.settled.clear();
+        for (std::size_t i = 0; i < st.peers.size(); ++i) {
+          auto& peer = st.peers[i];
+          if (peer.connecting || now < peer.next_attempt) continue;
+          if (!peer.node.empty() && st.members.count(peer.node) > 0) continue;
+          connect_peer<Model>(self, i);
+        }
+        self->delayed_send(caf::actor_cast<cluster_router_actor<Model>>(self),
+                           st.settings.timings.tick, tick_atom::value);
+      },
+  };
+}
+
+// A running node: its router (the repository interface for every caller on this node) and
+// its published gatekeeper.
+template <class Model>
+struct ClusterNode {
+  cluster_router_actor<Model> router;
+  gatekeeper_actor gatekeeper;
+  std::uint16_t port = 0;  // where the gatekeeper listens
+};
+
+// Spawns the router and the gatekeeper and publishes the gatekeeper (over TLS when
+// settings.tls is enabled; the actor system must then have been configured for it, see
+// configure_cluster_transport). The peers are joined in the background. Throws
+// ConfigurationError when the port cannot be opened.
+template <class Model>
+ClusterNode<Model> start_cluster_node(caf::actor_system& sys, ClusterSettings settings,
+                                      repository_actor<Model> local) {
+  const bool tls = settings.tls.enabled();
+  auto connector = tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
+  settings.peers = without_own_address(settings);
+  ClusterNode<Model> node;
+  GatekeeperSettings gate;
+  gate.node_id = settings.node_id;
+  gate.secret = settings.secret;
+  gate.log = settings.log;
+  gate.repository = caf::actor_cast<caf::actor>(local);
+  const auto host = settings.host;
+  const auto port = settings.port;
+  node.router = sys.spawn(cluster_router_behavior<Model>, std::move(settings), local, connector);
+  gate.router = caf::actor_cast<caf::actor>(node.router);
+  node.gatekeeper = spawn_gatekeeper(sys, std::move(gate));
+  auto published = tls ? caf::openssl::publish(node.gatekeeper, port, host.c_str(), true)
+                       : sys.middleman().publish(node.gatekeeper, port, host.c_str(), true);
+  if (!published) {
+    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
+    throw ConfigurationError("cannot open the node port " + host + ":" + std::to_string(port) +
+                             ": " + sys.render(published.error()));
+  }
+  node.port = *published;
+  return node;
+}
+
+// A router for a node that is not part of a cluster: every id is placed here, GET /cluster
+// shows this node alone. Needs no middleman.
+template <class Model>
+cluster_router_actor<Model> spawn_standalone_router(caf::actor_system& sys, std::string node_id,
+                                                    repository_actor<Model> local) {
+  ClusterSettings settings;
+  settings.node_id = std::move(node_id);
+  return sys.spawn(cluster_router_behavior<Model>, std::move(settings), std::move(local),
+                   caf::io::middleman_actor{});
+}
+
+}  // namespace es
