@@ -5,6 +5,7 @@
 
 #include "domain/uuid.hpp"
 #include "persistence/partitioning.hpp"
+#include "persistence/record_manager.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,8 @@
 #include <vector>
 
 namespace es {
+
+class RedisReplyView;
 
 class RedisConnection;
 
@@ -73,6 +76,10 @@ int open_partitions(RedisConnection& connection, const std::string& prefix, int 
 
 // Entry IDs. "<n>-1" -> n (the form the stores write); nothing for any other form.
 std::optional<std::int64_t> parse_exact_id(std::string_view id);
+
+// One entry of a partition's notification log (XRANGE/XREAD reply item) as a Notification;
+// RecordDecodingError when it is not of the documented form.
+Notification decode_log_entry(const RedisReplyView& entry, int partition);
 // "<ms>-<seq>" -> ms; nothing for any other form.
 std::optional<std::int64_t> parse_id_ms(std::string_view id);
 

@@ -58,45 +58,6 @@ SequencedRecord decode_entry(const RedisReplyView& entry, const Uuid& id) {
   return record;
 }
 
-Notification decode_notification(const RedisReplyView& entry, int partition) {
-  auto fail = [&](const std::string& why) -> Notification {
-    throw RecordDecodingError("notification of partition " + std::to_string(partition) +
-                              " cannot be decoded: " + why);
-  };
-  if (!entry.is_array() || entry.size() != 2) return fail("malformed stream entry");
-  auto position = parse_exact_id(entry[0].str());
-  if (!position) return fail("entry id is not of the form <position>-1");
-  Notification n;
-  n.position = *position;
-  auto fields = entry[1];
-  bool id = false, version = false, topic = false;
-  if (fields.size() % 2 != 0) return fail("odd field list");
-  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-    auto name = fields[i].str();
-    auto value = fields[i + 1].str();
-    if (name == "id" && !id) {
-      auto parsed = parse_uuid(value);
-      if (!parsed) return fail("bad id at position " + std::to_string(n.position));
-      n.sequence_id = *parsed;
-      id = true;
-    } else if (name == "version" && !version) {
-      auto v = parse_exact_id(std::string(value) + "-1");
-      if (!v) return fail("bad version at position " + std::to_string(n.position));
-      n.version = *v;
-      version = true;
-    } else if (name == "topic" && !topic) {
-      n.topic = std::string(value);
-      topic = true;
-    } else {
-      return fail("unexpected field at position " + std::to_string(n.position));
-    }
-  }
-  if (!id || !version || !topic) {
-    return fail("missing field at position " + std::to_string(n.position));
-  }
-  return n;
-}
-
 }  // namespace
 
 // A group of appends of one partition sent in one EVALSHA.
@@ -391,7 +352,7 @@ std::vector<Notification> RedisRecordManager::read_notifications(int partition, 
         RedisArgs{"XRANGE", key, lo, "+", "COUNT"}.add(static_cast<std::int64_t>(count)));
     if (reply.is_error()) throw_read_error(reply.view(), "reading the notification log");
     for (std::size_t i = 0; i < reply.size(); ++i) {
-      out.push_back(decode_notification(reply[i], partition));
+      out.push_back(decode_log_entry(reply[i], partition));
     }
     if (reply.size() < count) break;
     from = out.back().position + 1;

@@ -11,15 +11,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kMinBlock{1};
 
-std::optional<std::int64_t> parse_count(std::string_view s) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || value < 0) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 std::string after_id(std::int64_t position) {
   return std::to_string(std::max<std::int64_t>(position, 0)) + "-1";
 }
@@ -67,45 +58,6 @@ bool is_nogroup(const RedisReply& reply) {
 }
 
 }  // namespace
-
-Notification decode_log_entry(const RedisReplyView& entry, int partition) {
-  auto fail = [&](const std::string& why) -> Notification {
-    throw RecordDecodingError("notification of partition " + std::to_string(partition) +
-                              " cannot be decoded: " + why);
-  };
-  if (!entry.is_array() || entry.size() != 2) return fail("malformed stream entry");
-  auto position = parse_exact_id(entry[0].str());
-  if (!position) return fail("entry id is not of the form <position>-1");
-  Notification n;
-  n.position = *position;
-  auto fields = entry[1];
-  if (fields.size() % 2 != 0) return fail("odd field list");
-  bool id = false, version = false, topic = false;
-  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-    auto name = fields[i].str();
-    auto value = fields[i + 1].str();
-    if (name == "id" && !id) {
-      auto parsed = parse_uuid(value);
-      if (!parsed) return fail("bad id at position " + std::to_string(n.position));
-      n.sequence_id = *parsed;
-      id = true;
-    } else if (name == "version" && !version) {
-      auto v = parse_count(value);
-      if (!v) return fail("bad version at position " + std::to_string(n.position));
-      n.version = *v;
-      version = true;
-    } else if (name == "topic" && !topic) {
-      n.topic = std::string(value);
-      topic = true;
-    } else {
-      return fail("unexpected field at position " + std::to_string(n.position));
-    }
-  }
-  if (!id || !version || !topic) {
-    return fail("missing field at position " + std::to_string(n.position));
-  }
-  return n;
-}
 
 RedisConnectionOptions blocking_reader_options(RedisConnectionOptions base,
                                                std::chrono::milliseconds max_block) {

@@ -99,6 +99,5 @@ class StreamEventFetcher final : public EventFetcher {
 
 // A notification-log entry ("<position>-1", fields id, version, topic) -> Notification;
 // RecordDecodingError for anything else.
-Notification decode_log_entry(const RedisReplyView& entry, int partition);
 
 }  // namespace es
