@@ -1,6 +1,7 @@
 #include "persistence/memory_record_manager.hpp"
 
 #include "domain/errors.hpp"
+#include "persistence/ordered_range.hpp"
 
 #include <mutex>
 
@@ -51,25 +52,10 @@ std::vector<AppendResult> MemoryRecordManager::append_batch(
 
 std::vector<SequencedRecord> MemoryRecordManager::read(const Uuid& id,
                                                        const ReadQuery& query) const {
-  std::vector<SequencedRecord> out;
-  auto range = query.range();
-  if (!range) return out;
   std::shared_lock lock(mutex_);
   auto it = sequences_.find(id);
-  if (it == sequences_.end()) return out;
-  const auto& records = it->second.records;
-  auto first = records.lower_bound(range->first);
-  auto last = records.upper_bound(range->second);
-  const std::size_t limit = query.limit.value_or(SIZE_MAX);
-  if (query.ascending) {
-    for (auto r = first; r != last && out.size() < limit; ++r) out.push_back(r->second);
-  } else {
-    for (auto r = std::make_reverse_iterator(last);
-         r != std::make_reverse_iterator(first) && out.size() < limit; ++r) {
-      out.push_back(r->second);
-    }
-  }
-  return out;
+  if (it == sequences_.end()) return {};
+  return read_range(it->second.records, query);
 }
 
 std::int64_t MemoryRecordManager::highest_position(const Uuid& id) const {
