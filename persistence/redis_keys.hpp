@@ -29,6 +29,9 @@ struct RedisStoreOptions {
   // Appends per EVALSHA call and their argument bytes (a larger single append goes alone).
   std::size_t max_appends_per_call = 64;
   std::size_t max_bytes_per_call = std::size_t{1} << 20;
+  // Appends of several partitions in one call when the server is not a Redis Cluster node
+  // (where a script may only touch one hash slot, so each call holds one partition).
+  bool cross_partition_calls = true;
   // COUNT of each XRANGE page when reading.
   std::size_t read_page_size = 1000;
 };

@@ -1,6 +1,7 @@
-// Why: see redis_record_manager.hpp. Appends are grouped by partition (the script may only
-// touch keys of one hash slot), chunked, sent as EVALSHA calls in one pipeline, and mapped
-// back to one result per request in the caller's order.
+// Why: see redis_record_manager.hpp. Appends are grouped by partition, the groups packed
+// into EVALSHA calls (one partition per call on a Redis Cluster node, where a script may only
+// touch keys of one hash slot), sent in one pipeline, and mapped back to one result per
+// request in the caller's order.
 #include "persistence/redis_record_manager.hpp"
 
 #include "domain/errors.hpp"
@@ -58,12 +59,24 @@ SequencedRecord decode_entry(const RedisReplyView& entry, const Uuid& id) {
   return record;
 }
 
+// Whether the server runs in cluster mode, where a script may only touch one hash slot.
+bool is_cluster_node(RedisConnection& connection) {
+  auto info = connection.command({"INFO", "cluster"});
+  if (info.is_error()) throw_redis_error(info.view(), "asking whether Redis is a cluster node");
+  return info.str().find("cluster_enabled:1") != std::string_view::npos;
+}
+
 }  // namespace
 
-// A group of appends of one partition sent in one EVALSHA.
-struct RedisRecordManager::Chunk {
-  int partition = 0;
-  std::vector<std::size_t> requests;  // indexes into the caller's requests
+// One EVALSHA: groups of appends, each group of one partition (one group only on a Redis
+// Cluster node, where a script may touch one hash slot).
+struct RedisRecordManager::Call {
+  struct Group {
+    int partition = 0;
+    std::vector<std::size_t> requests;  // indexes into the caller's requests
+  };
+  std::vector<Group> groups;
+  std::size_t appends = 0;
   std::size_t bytes = 0;
   bool done = false;
 };
@@ -75,6 +88,7 @@ RedisRecordManager::RedisRecordManager(std::shared_ptr<RedisPool> pool, RedisSto
   if (options_.max_appends_per_call == 0) options_.max_appends_per_call = 1;
   if (options_.read_page_size == 0) options_.read_page_size = 1000;
   auto lease = pool_->acquire();
+  cross_partition_calls_ = options_.cross_partition_calls && !is_cluster_node(*lease);
   load_script(*lease);
 }
 
@@ -94,7 +108,8 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
     const std::vector<AppendRequest>& requests) {
   std::vector<AppendResult> results(requests.size());
   // Group by partition, keeping the caller's order inside each group.
-  std::vector<std::vector<Chunk>> groups(static_cast<std::size_t>(partitions()));
+  std::vector<std::vector<std::size_t>> by_partition(static_cast<std::size_t>(partitions()));
+  std::vector<std::size_t> sizes(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& request = requests[i];
     if (auto problem = validate_append(request)) {
@@ -103,106 +118,127 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
     }
     std::size_t bytes = 64;
     for (const auto& r : request.records) bytes += r.topic.size() + r.state.size() + 16;
-    const int partition = keys_.partition_of(request.sequence_id);
-    auto& chunks = groups[static_cast<std::size_t>(partition)];
-    if (chunks.empty() || chunks.back().requests.size() >= options_.max_appends_per_call ||
-        chunks.back().bytes + bytes > options_.max_bytes_per_call) {
-      chunks.push_back(Chunk{partition, {}, 0, false});
+    sizes[i] = bytes;
+    by_partition[static_cast<std::size_t>(keys_.partition_of(request.sequence_id))].push_back(i);
+  }
+  // Pack the groups into calls of at most max_appends_per_call appends and max_bytes_per_call
+  // argument bytes (a larger single append goes alone).
+  std::vector<Call> calls;
+  for (std::size_t p = 0; p < by_partition.size(); ++p) {
+    for (auto i : by_partition[p]) {
+      if (calls.empty() || calls.back().appends >= options_.max_appends_per_call ||
+          (calls.back().appends > 0 &&
+           calls.back().bytes + sizes[i] > options_.max_bytes_per_call) ||
+          (!cross_partition_calls_ &&
+           calls.back().groups.back().partition != static_cast<int>(p))) {
+        calls.emplace_back();
+      }
+      auto& call = calls.back();
+      if (call.groups.empty() || call.groups.back().partition != static_cast<int>(p)) {
+        call.groups.push_back({static_cast<int>(p), {}});
+      }
+      call.groups.back().requests.push_back(i);
+      ++call.appends;
+      call.bytes += sizes[i];
     }
-    chunks.back().requests.push_back(i);
-    chunks.back().bytes += bytes;
   }
-  std::vector<Chunk> chunks;
-  for (auto& list : groups) {
-    for (auto& c : list) chunks.push_back(std::move(c));
-  }
-  if (chunks.empty()) return results;
+  if (calls.empty()) return results;
 
   auto lease = pool_->acquire();
-  run_chunks(*lease, requests, chunks, results);
-  if (std::any_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return !c.done; })) {
+  run_calls(*lease, requests, calls, results);
+  if (std::any_of(calls.begin(), calls.end(), [](const Call& c) { return !c.done; })) {
     // NOSCRIPT: the server lost its scripts (a restart); load again and resend those.
     load_script(*lease);
-    run_chunks(*lease, requests, chunks, results);
-    if (std::any_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return !c.done; })) {
+    run_calls(*lease, requests, calls, results);
+    if (std::any_of(calls.begin(), calls.end(), [](const Call& c) { return !c.done; })) {
       throw StoreUnavailable("Redis keeps forgetting the append script");
     }
   }
   return results;
 }
 
-void RedisRecordManager::run_chunks(RedisConnection& connection,
-                                    const std::vector<AppendRequest>& requests,
-                                    std::vector<Chunk>& chunks,
-                                    std::vector<AppendResult>& results) {
-  std::vector<Chunk*> sent;
-  for (auto& chunk : chunks) {
-    if (chunk.done) continue;
-    const std::size_t n = chunk.requests.size();
-    std::size_t argc = 5 + 2 * n;
-    for (auto i : chunk.requests) argc += 3 + 2 * requests[i].records.size();
+void RedisRecordManager::run_calls(RedisConnection& connection,
+                                   const std::vector<AppendRequest>& requests,
+                                   std::vector<Call>& calls, std::vector<AppendResult>& results) {
+  std::vector<Call*> sent;
+  std::string scratch;
+  for (auto& call : calls) {
+    if (call.done) continue;
+    std::size_t argc = 3 + 3 * call.groups.size() + call.appends;
+    for (const auto& group : call.groups) {
+      for (auto i : group.requests) argc += 3 + 2 * requests[i].records.size();
+    }
     RedisArgs args;
     args.reserve(argc);
-    args.add("EVALSHA").add(std::string_view(script_sha_)).add(static_cast<std::int64_t>(n + 2));
-    args.add_copy(keys_.log(chunk.partition));
-    args.add_copy(keys_.deleted(chunk.partition));
-    std::string scratch;
-    for (auto i : chunk.requests) {
-      scratch.clear();
-      keys_.append_entity(scratch, requests[i].sequence_id);
-      args.add_copy(scratch);
+    args.add("EVALSHA").add(std::string_view(script_sha_));
+    args.add(static_cast<std::int64_t>(2 * call.groups.size() + call.appends));
+    for (const auto& group : call.groups) {
+      args.add_copy(keys_.log(group.partition));
+      args.add_copy(keys_.deleted(group.partition));
+      for (auto i : group.requests) {
+        scratch.clear();
+        keys_.append_entity(scratch, requests[i].sequence_id);
+        args.add_copy(scratch);
+      }
     }
-    args.add(static_cast<std::int64_t>(n));
-    for (auto i : chunk.requests) {
-      const auto& request = requests[i];
-      scratch.clear();
-      append_uuid(scratch, request.sequence_id);
-      args.add_copy(scratch);
-      args.add(request.expected_version);
-      args.add(static_cast<std::int64_t>(request.records.size()));
-      for (const auto& r : request.records) {
-        args.add(std::string_view(r.topic)).add(std::string_view(r.state));
+    for (const auto& group : call.groups) {
+      args.add(static_cast<std::int64_t>(group.requests.size()));
+      for (auto i : group.requests) {
+        const auto& request = requests[i];
+        scratch.clear();
+        append_uuid(scratch, request.sequence_id);
+        args.add_copy(scratch);
+        args.add(request.expected_version);
+        args.add(static_cast<std::int64_t>(request.records.size()));
+        for (const auto& r : request.records) {
+          args.add(std::string_view(r.topic)).add(std::string_view(r.state));
+        }
       }
     }
     connection.append(args);  // hiredis copies the arguments into its output buffer
-    sent.push_back(&chunk);
+    sent.push_back(&call);
   }
 
   std::string unavailable;
-  for (auto* chunk : sent) {
+  for (auto* call : sent) {
     auto reply = connection.read_reply();
     if (reply.is_error()) {
       auto text = reply.str();
       if (text.substr(0, 8) == "NOSCRIPT") continue;  // resent by the caller
-      chunk->done = true;
+      call->done = true;
       if (is_unavailable_error(text)) {
         unavailable = std::string(text.substr(0, 200));
         continue;
       }
-      for (auto i : chunk->requests) {
-        results[i] = {AppendStatus::invalid,
-                      "Redis refused the append: " + std::string(text.substr(0, 200))};
+      for (const auto& group : call->groups) {
+        for (auto i : group.requests) {
+          results[i] = {AppendStatus::invalid,
+                        "Redis refused the append: " + std::string(text.substr(0, 200))};
+        }
       }
       continue;
     }
-    chunk->done = true;
-    if (reply.size() != 2 * chunk->requests.size()) {
+    call->done = true;
+    if (reply.size() != 2 * call->appends) {
       throw Error("the append script returned an unexpected reply");
     }
-    for (std::size_t k = 0; k < chunk->requests.size(); ++k) {
-      const auto i = chunk->requests[k];
-      const auto status = reply[2 * k].integer();
-      if (status == 1) {
-        results[i] = {AppendStatus::stored, {}};
-      } else if (status == 2) {
-        results[i] = {AppendStatus::invalid, "the key of sequence " +
-                                                 to_string(requests[i].sequence_id) +
-                                                 " does not hold a stream"};
-      } else {
-        results[i] = {AppendStatus::conflict,
-                      "sequence " + to_string(requests[i].sequence_id) + " is at version " +
-                          std::to_string(reply[2 * k + 1].integer()) + ", not " +
-                          std::to_string(requests[i].expected_version)};
+    std::size_t k = 0;
+    for (const auto& group : call->groups) {
+      for (auto i : group.requests) {
+        const auto status = reply[2 * k].integer();
+        if (status == 1) {
+          results[i] = {AppendStatus::stored, {}};
+        } else if (status == 2) {
+          results[i] = {AppendStatus::invalid, "the key of sequence " +
+                                                   to_string(requests[i].sequence_id) +
+                                                   " does not hold a stream"};
+        } else {
+          results[i] = {AppendStatus::conflict,
+                        "sequence " + to_string(requests[i].sequence_id) + " is at version " +
+                            std::to_string(reply[2 * k + 1].integer()) + ", not " +
+                            std::to_string(requests[i].expected_version)};
+        }
+        ++k;
       }
     }
   }

@@ -1,7 +1,7 @@
 // Why: the production event store: one Redis stream per entity (entry ID = version), a
-// notification log per partition, version-checked appends in one Lua script per partition
-// group, many appends per round trip. Layout: docs/STORAGE.md. Thread-safe: every operation
-// borrows one connection from the shared pool.
+// notification log per partition, version-checked appends in one Lua script, many appends
+// per call and many calls per round trip. Layout: docs/STORAGE.md. Thread-safe: every
+// operation borrows one connection from the shared pool.
 #pragma once
 
 #include "persistence/record_manager.hpp"
@@ -35,16 +35,17 @@ class RedisRecordManager final : public RecordManager {
   const std::shared_ptr<RedisPool>& pool() const { return pool_; }
 
  private:
-  struct Chunk;
+  struct Call;
   void load_script(RedisConnection& connection);
-  void run_chunks(RedisConnection& connection, const std::vector<AppendRequest>& requests,
-                  std::vector<Chunk>& chunks, std::vector<AppendResult>& results);
+  void run_calls(RedisConnection& connection, const std::vector<AppendRequest>& requests,
+                 std::vector<Call>& calls, std::vector<AppendResult>& results);
   std::int64_t highest_of(RedisConnection& connection, const std::string& key) const;
 
   std::shared_ptr<RedisPool> pool_;
   RedisStoreOptions options_;
   RedisKeys keys_;
   std::string script_sha_;
+  bool cross_partition_calls_ = false;  // several partitions per EVALSHA (not a cluster node)
 };
 
 }  // namespace es

@@ -7,7 +7,7 @@
 namespace es {
 
 const char* const kAppendScript = R"lua(
--- es append v2: see persistence/redis_scripts.hpp and docs/STORAGE.md
+-- es append v3: see persistence/redis_scripts.hpp and docs/STORAGE.md
 local call = redis.call
 
 -- The highest version (entry-ID milliseconds part) a stream holds or held; -1 for none;
@@ -38,49 +38,64 @@ local function text(n)
   return fmt('%d', n)
 end
 
-local n = tonumber(ARGV[1])
 local nargs = #ARGV
-if n == nil or n < 1 or #KEYS ~= n + 2 then
-  return redis.error_reply('ERR es-append: bad argument counts')
-end
+local nkeys = #KEYS
 
--- Phase 1a: parse every argument.
+-- Phase 1a: parse every group and every append. Nothing is written before all passed.
+local groups = {}    -- per group: log key, deleted-set key, first append, append count
+local keys = {}      -- entity stream of append i
 local at = {}        -- ARGV index of the first (topic, state) pair of append i
 local ids = {}
 local expectations = {}
 local counts = {}
-local a = 2
-for i = 1, n do
-  local expected = tonumber(ARGV[a + 1])
-  local count = tonumber(ARGV[a + 2])
-  if ARGV[a] == nil or expected == nil or count == nil or count < 1 or expected < -1 or
-     a + 2 + 2 * count > nargs then
-    return redis.error_reply('ERR es-append: bad arguments for append ' .. i)
+local a, k, total = 1, 1, 0
+while a <= nargs do
+  local n = tonumber(ARGV[a])
+  if n == nil or n < 1 or k + 1 + n > nkeys then
+    return redis.error_reply('ERR es-append: bad argument counts')
   end
-  ids[i] = ARGV[a]
-  expectations[i] = expected
-  counts[i] = count
-  at[i] = a + 3
-  a = a + 3 + 2 * count
+  groups[#groups + 1] = {KEYS[k], KEYS[k + 1], total + 1, n}
+  a = a + 1
+  for j = 1, n do
+    local i = total + j
+    local expected = tonumber(ARGV[a + 1])
+    local count = tonumber(ARGV[a + 2])
+    if ARGV[a] == nil or expected == nil or count == nil or count < 1 or expected < -1 or
+       a + 2 + 2 * count > nargs then
+      return redis.error_reply('ERR es-append: bad arguments for append ' .. i)
+    end
+    keys[i] = KEYS[k + 1 + j]
+    ids[i] = ARGV[a]
+    expectations[i] = expected
+    counts[i] = count
+    at[i] = a + 3
+    a = a + 3 + 2 * count
+  end
+  total = total + n
+  k = k + 2 + n
 end
-if a - 1 ~= nargs then
+if total == 0 or k - 1 ~= nkeys then
   return redis.error_reply('ERR es-append: bad argument counts')
 end
 
--- Phase 1b: which entities had events deleted (one call for up to 500 of them).
+-- Phase 1b: which entities had events deleted (one call per group for up to 500 of them).
 local deleted = {}
-for from = 1, n, 500 do
-  local to = math.min(n, from + 499)
-  local marks = call('SMISMEMBER', KEYS[2], unpack(ids, from, to))
-  for j = 1, #marks do deleted[from + j - 1] = marks[j] == 1 end
+for g = 1, #groups do
+  local set, first, n = groups[g][2], groups[g][3], groups[g][4]
+  local last = first + n - 1
+  for from = first, last, 500 do
+    local to = math.min(last, from + 499)
+    local marks = call('SMISMEMBER', set, unpack(ids, from, to))
+    for j = 1, #marks do deleted[from + j - 1] = marks[j] == 1 end
+  end
 end
 
 -- Phase 1c: check each append against its stream's highest version. Nothing is written yet.
 local heads = {}
 local out = {}
 local stored = 0
-for i = 1, n do
-  local key = KEYS[i + 2]
+for i = 1, total do
+  local key = keys[i]
   local expected = expectations[i]
   local head = heads[key]
   if head == nil then
@@ -106,48 +121,67 @@ for i = 1, n do
 end
 if stored == 0 then return out end
 
--- Phase 2: write the accepted appends and their notifications, in order.
-local log = KEYS[1]
-local position = highest(log)
-if position == nil then
-  return redis.error_reply('WRONGTYPE es-append: the notification log is not a stream')
+-- Phase 1d: the last position of every log that gets entries (a log that is no stream is
+-- refused here, before any write).
+local positions = {}
+for g = 1, #groups do
+  local log, first, n = groups[g][1], groups[g][3], groups[g][4]
+  local needed = false
+  for i = first, first + n - 1 do
+    if out[2 * i - 1] == 1 then needed = true end
+  end
+  if needed and positions[log] == nil then
+    local position = highest(log)
+    if position == nil then
+      return redis.error_reply('WRONGTYPE es-append: the notification log is not a stream')
+    end
+    if position < 0 then position = 0 end
+    positions[log] = position
+  end
 end
-if position < 0 then position = 0 end
+
+-- Phase 2: write the accepted appends and their notifications, in order.
 local failed = {}
 local written = false
-for i = 1, n do
-  if out[2 * i - 1] == 1 and failed[KEYS[i + 2]] then
-    out[2 * i - 1] = 0
-    out[2 * i] = highest(KEYS[i + 2]) or -2
-  elseif out[2 * i - 1] == 1 then
-    local key, id, version, arg = KEYS[i + 2], ids[i], out[2 * i], at[i]
-    for j = 1, counts[i] do
-      version = version + 1
-      local v = text(version)
-      local topic = ARGV[arg]
-      if j == 1 then
-        -- Only this XADD can meet a higher ID (foreign entries): then nothing of it is written.
-        local ok = redis.pcall('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
-        if type(ok) == 'table' and ok.err then
-          -- Anything but a too-small ID (e.g. OOM, refused at a script's first write only)
-          -- is the caller's to see, as long as nothing has been written.
-          if not written and not string.find(ok.err, 'equal or smaller', 1, true) then
-            return redis.error_reply(ok.err)
+for g = 1, #groups do
+  local log, first, n = groups[g][1], groups[g][3], groups[g][4]
+  local position = positions[log]
+  for i = first, first + n - 1 do
+    if out[2 * i - 1] == 1 and failed[keys[i]] then
+      out[2 * i - 1] = 0
+      out[2 * i] = highest(keys[i]) or -2
+    elseif out[2 * i - 1] == 1 then
+      local key, id, version, arg = keys[i], ids[i], out[2 * i], at[i]
+      for j = 1, counts[i] do
+        version = version + 1
+        local v = text(version)
+        local topic = ARGV[arg]
+        if j == 1 then
+          -- Only this XADD can meet a higher ID (foreign entries): then nothing of it is
+          -- written.
+          local ok = redis.pcall('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
+          if type(ok) == 'table' and ok.err then
+            -- Anything but a too-small ID (e.g. OOM, refused at a script's first write only)
+            -- is the caller's to see, as long as nothing has been written.
+            if not written and not string.find(ok.err, 'equal or smaller', 1, true) then
+              return redis.error_reply(ok.err)
+            end
+            failed[key] = true
+            out[2 * i - 1] = 0
+            out[2 * i] = highest(key) or -2
+            break
           end
-          failed[key] = true
-          out[2 * i - 1] = 0
-          out[2 * i] = highest(key) or -2
-          break
+          written = true
+        else
+          call('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
         end
-        written = true
-      else
-        call('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
+        position = position + 1
+        call('XADD', log, text(position) .. '-1', 'id', id, 'version', v, 'topic', topic)
+        arg = arg + 2
       end
-      position = position + 1
-      call('XADD', log, text(position) .. '-1', 'id', id, 'version', v, 'topic', topic)
-      arg = arg + 2
     end
   end
+  positions[log] = position
 end
 return out
 )lua";

@@ -4,13 +4,16 @@
 
 namespace es {
 
-// The append script: several appends for entities of ONE partition in one call.
-//   KEYS[1]      the partition's notification log, es:{pNN}:log
-//   KEYS[2]      the partition's set of entities with deleted events, es:{pNN}:deleted
-//   KEYS[2 + i]  the entity stream of append i (the same key may appear more than once)
-//   ARGV[1]      n, the number of appends
-//   then per append: entity id (uuid text), expected version, count c, and c pairs
-//   (topic, state) for versions expected+1 .. expected+c.
+// The append script: several appends in one call, in groups of one partition each.
+// A group is
+//   KEYS: the partition's notification log (es:{pNN}:log), its set of entities with
+//         deleted events (es:{pNN}:deleted), then the entity stream of each of its n
+//         appends (the same key may appear more than once);
+//   ARGV: n, then per append: entity id (uuid text), expected version, count c, and c pairs
+//         (topic, state) for versions expected+1 .. expected+c.
+// Groups follow each other in KEYS and in ARGV. One group is the single-slot form that Redis
+// Cluster needs; on a server that is not a cluster node, RedisRecordManager puts the groups
+// of several partitions into one call (fewer calls per append, see docs/BENCHMARKS.md).
 // Every argument is checked before the first write (Redis does not roll a script back). Per
 // append independently: when the stream's highest version (kept after deletes) equals the
 // expected one, the events are added with IDs "<version>-1" and the log entries with IDs
@@ -24,9 +27,9 @@ namespace es {
 // hold foreign entries all the same, the first XADD of an append fails before anything of
 // that append is written, and the append is reported as a conflict.
 //
-// Returns a flat array of 2n integers: per append 1 (stored), 0 (conflict) or 2 (the key
-// holds something else than a stream: nothing written), then the version the stream was at
-// when checked.
+// Returns a flat array of 2 integers per append, in argument order: 1 (stored), 0 (conflict)
+// or 2 (the key holds something else than a stream: nothing written), then the version the
+// stream was at when checked.
 extern const char* const kAppendScript;
 
 }  // namespace es

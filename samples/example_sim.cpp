@@ -42,6 +42,7 @@ struct Options {
   std::int64_t entities = 10000;
   std::int64_t commands = 200000;
   std::int64_t concurrency = 64;
+  std::int64_t threads = 0;  // CAF scheduler workers; 0: one per core but one
   bool quiet = false;
   std::uint64_t seed = 42;
   samples::StoreFlags store;
@@ -267,17 +268,33 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[index];
 }
 
+// Workers for the actors. By default one core is left to what runs beside them: the store's
+// I/O threads (journal writers, loaders) and, on one machine, redis-server. On the 2-core
+// benchmark machine 1 worker gave 26,000 - 34,000 events/s against 23,000 with 2
+// (docs/BENCHMARKS.md).
+std::size_t scheduler_threads(const Options& opt) {
+  if (opt.threads > 0) return static_cast<std::size_t>(opt.threads);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::max(1u, cores - 1);
+}
+
 int run(const Options& opt) {
-  auto setup = samples::open_stores(opt.store, "example-sim");
+  // Every run creates its own entities: the private server starts empty, not on the last
+  // run's files.
+  auto flags = opt.store;
+  flags.fresh_private_store = true;
+  auto setup = samples::open_stores(flags, "example-sim");
   ApplicationConfig config;
   config.stores = setup.stores;
   config.cipher = samples::load_cipher(opt.store);
   config.snapshot_period = opt.store.snapshot_period;
   config.max_in_flight = std::max<std::int64_t>(config.max_in_flight, opt.concurrency * 2);
+  config.scheduler_threads = scheduler_threads(opt);
 
-  std::printf("example-sim: %lld entities, %lld commands, %lld concurrent senders\n",
-              static_cast<long long>(opt.entities), static_cast<long long>(opt.commands),
-              static_cast<long long>(opt.concurrency));
+  std::printf(
+      "example-sim: %lld entities, %lld commands, %lld concurrent senders, %zu actor threads\n",
+      static_cast<long long>(opt.entities), static_cast<long long>(opt.commands),
+      static_cast<long long>(opt.concurrency), config.scheduler_threads);
   std::printf(
       "store: %s%s%s\n", setup.description.c_str(), config.cipher ? ", encrypted (AES-GCM)" : "",
       opt.store.snapshot_period
@@ -451,7 +468,9 @@ int run_cluster(const Options& opt, const samples::ClientSettings& client) {
 
 int main(int argc, char** argv) {
   Options opt;
-  po::options_description options("example-sim: the sample simulation of Example actors");
+  po::options_description options(
+      "example-sim: the sample simulation of Example actors (without --redis, the private\n"
+      "redis-server starts on an emptied --data-dir/example-sim-redis every run)");
   options.add_options()("help,h", "show this help")(
       "entities", po::value(&opt.entities)->value_name("N")->default_value(opt.entities),
       "Example actors to create")(
@@ -459,6 +478,8 @@ int main(int argc, char** argv) {
       "commands to drive (attribute changes and heartbeats, one event each)")(
       "concurrency", po::value(&opt.concurrency)->value_name("N")->default_value(opt.concurrency),
       "concurrent senders (each keeps one command in flight)")(
+      "threads", po::value(&opt.threads)->value_name("N")->default_value(opt.threads),
+      "actor scheduler threads; 0: one per core but one, left to Redis and the store's I/O")(
       "seed", po::value(&opt.seed)->value_name("N")->default_value(opt.seed), "random seed")(
       "quiet,q", po::bool_switch(&opt.quiet), "no progress bar");
   samples::add_store_options(options, opt.store);
@@ -474,8 +495,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
-    if (opt.entities < 1 || opt.commands < 0 || opt.concurrency < 1) {
-      throw po::error("--entities and --concurrency must be >= 1, --commands >= 0");
+    if (opt.entities < 1 || opt.commands < 0 || opt.concurrency < 1 || opt.threads < 0 ||
+        opt.threads > 256) {
+      throw po::error(
+          "--entities and --concurrency must be >= 1, --commands >= 0, --threads 0 to 256");
     }
     client = samples::client_settings(opt.cluster, opt.store, "example-sim");
   } catch (const ConfigurationError& e) {

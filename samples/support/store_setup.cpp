@@ -35,7 +35,8 @@ StoreSetup open_stores(const StoreFlags& flags, const std::string& program) {
   if (flags.snapshot_period < 0) throw ConfigurationError("--snapshot-period must be >= 0");
   StoreSetup setup;
   if (flags.store == "memory") {
-    if (!flags.redis_url.empty()) throw ConfigurationError("--redis and --store memory exclude each other");
+    if (!flags.redis_url.empty())
+      throw ConfigurationError("--redis and --store memory exclude each other");
     setup.stores = memory_stores();
     setup.description = "in-memory store (nothing is kept after exit)";
     return setup;
@@ -46,10 +47,12 @@ StoreSetup open_stores(const StoreFlags& flags, const std::string& program) {
     RedisServerOptions options;
     options.data_dir = std::filesystem::path(flags.data_dir) / (program + "-redis");
     options.fsync_always = flags.fsync_always;
+    if (flags.fresh_private_store) std::filesystem::remove_all(options.data_dir);
     setup.server = std::make_unique<RedisServer>(options);
     url = setup.server->url();
-    setup.description = "private redis-server on 127.0.0.1:" + std::to_string(setup.server->port()) +
-                        " (data in " + options.data_dir.string() + ")";
+    setup.description =
+        "private redis-server on 127.0.0.1:" + std::to_string(setup.server->port()) + " (data in " +
+        options.data_dir.string() + ")";
   } else {
     setup.description = "redis at " + RedisUrl::parse(url).to_string();
   }

@@ -25,6 +25,9 @@ struct StoreFlags {
   // Not flags: what a program sets for its Redis connections (timeouts, pool size).
   RedisConnectionOptions connection;
   std::size_t pool_connections = 8;
+  // The private redis-server starts on an emptied data directory (a run that needs no
+  // earlier data, such as the simulation, should not load and grow the last run's files).
+  bool fresh_private_store = false;
 };
 
 // Adds --redis, --store, --data-dir, --fsync-always, --cipher-key-file, --snapshot-period.

@@ -319,6 +319,36 @@ TEST_CASE("redis store: a lost script is loaded again transparently", "[redis][s
   CHECK(records.highest_position(id) == 1);
 }
 
+TEST_CASE("redis store: one call over several partitions is refused whole when one log is bad",
+          "[redis][append]") {
+  auto pool = test::redis_pool();
+  const auto prefix = test::fresh_prefix();
+  RedisRecordManager records(pool, store_options(prefix, 4));
+  // Entities of partitions 0 and 3; partition 3's log key holds a string.
+  const Uuid first = uuid("00000000-0000-4000-8000-000000000001");
+  const Uuid second = uuid("00000003-0000-4000-8000-000000000002");
+  REQUIRE(partition_by_hand(first, 4) == 0);
+  REQUIRE(partition_by_hand(second, 4) == 3);
+  auto c = pool->acquire();
+  REQUIRE_FALSE(c->command({"SET", prefix + ":{p03}:log", "not a stream"}).is_error());
+  auto results = records.append_batch({request(first, -1, 2), request(second, -1, 1)});
+  REQUIRE(results.size() == 2);
+  for (const auto& r : results) {
+    CHECK(r.status == AppendStatus::invalid);
+    CHECK(r.message.find("WRONGTYPE") != std::string::npos);
+  }
+  // Nothing of the call was written, not even the healthy partition's append.
+  CHECK(c->command({"EXISTS", prefix + ":{p00}:entity:" + to_string(first)}).integer() == 0);
+  CHECK(c->command({"EXISTS", prefix + ":{p00}:log"}).integer() == 0);
+  // Once the log is a stream again, the same batch goes through in one call.
+  REQUIRE_FALSE(c->command({"DEL", prefix + ":{p03}:log"}).is_error());
+  results = records.append_batch({request(first, -1, 2), request(second, -1, 1)});
+  CHECK(results.at(0).status == AppendStatus::stored);
+  CHECK(results.at(1).status == AppendStatus::stored);
+  CHECK(c->command({"XLEN", prefix + ":{p00}:log"}).integer() == 2);
+  CHECK(c->command({"XLEN", prefix + ":{p03}:log"}).integer() == 1);
+}
+
 TEST_CASE("redis store: conflict messages hold no event data", "[redis][append]") {
   auto pool = test::redis_pool();
   RedisRecordManager records(pool, store_options(test::fresh_prefix()));

@@ -54,6 +54,15 @@ struct RedisBackend {
   }
 };
 
+// The same store as a Redis Cluster node uses it: one partition per script call.
+struct RedisOnePartitionPerCallBackend : RedisBackend {
+  std::shared_ptr<RecordManager> records(int partitions = kDefaultPartitions) {
+    auto o = options(partitions);
+    o.cross_partition_calls = false;
+    return std::make_shared<RedisRecordManager>(test::redis_pool(), o);
+  }
+};
+
 SequencedRecord rec(const Uuid& id, std::int64_t version, const std::string& tag = "") {
   return {
       id, version, "test.Thing.Happened",
@@ -382,7 +391,7 @@ TEMPLATE_TEST_CASE("appends: two threads race for the same version, exactly one 
 }
 
 TEMPLATE_TEST_CASE("appends: a batch across partitions where some conflict", "[append]",
-                   MemoryBackend, RedisBackend) {
+                   MemoryBackend, RedisBackend, RedisOnePartitionPerCallBackend) {
   TestType backend;
   auto records = backend.records();
   constexpr int kEntities = 300;
@@ -449,7 +458,7 @@ TEMPLATE_TEST_CASE("appends: several appends for one entity in one batch apply i
 // --- notification log ---
 
 TEMPLATE_TEST_CASE("notification log: contiguous positions per partition, pages", "[notifications]",
-                   MemoryBackend, RedisBackend) {
+                   MemoryBackend, RedisBackend, RedisOnePartitionPerCallBackend) {
   TestType backend;
   auto records = backend.records(4);
   REQUIRE(records->partitions() == 4);
