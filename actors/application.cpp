@@ -25,7 +25,9 @@ ExampleApplication::ExampleApplication(caf::actor_system& system, ApplicationCon
   start();
 }
 
-ExampleApplication::~ExampleApplication() { close(); }
+ExampleApplication::~ExampleApplication() {
+  close();
+}
 
 void ExampleApplication::start() {
   ExampleModel::register_types();
@@ -38,8 +40,8 @@ void ExampleApplication::start() {
     rt->journals.push_back(
         spawn_journal_writer(sys, config_.stores.events, {config_.journal_max_batch}));
   }
-  rt->loader = spawn_loader_pool(sys, config_.stores.events, config_.stores.snapshots,
-                                 config_.loaders);
+  rt->loader =
+      spawn_loader_pool(sys, config_.stores.events, config_.stores.snapshots, config_.loaders);
   rt->snapshot_writer = spawn_snapshot_writer(sys, config_.stores.snapshots);
   rt->bus = std::make_shared<EventBus>();
   rt->partitions = config_.stores.events->partitions();
@@ -151,10 +153,12 @@ std::optional<SnapshotTaken> ExampleApplication::take_snapshot(const Uuid& id) {
   }
 }
 
-RepositoryStats ExampleApplication::stats() { return call<RepositoryStats>(stats_atom::value); }
+RepositoryStats ExampleApplication::stats() {
+  return call<RepositoryStats>(stats_atom::value);
+}
 
 TimebucketedLog ExampleApplication::start_new_timebucketedlog(const std::string& name,
-                                                             BucketSize size) {
+                                                              BucketSize size) {
   TimebucketedLog log = TimebucketedLog::start(name, size);
   AppendRequest request;
   request.sequence_id = log.id();

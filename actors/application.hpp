@@ -29,7 +29,7 @@ struct ApplicationConfig {
   std::int64_t max_in_flight = 200000;
   std::size_t journal_writers = 2;
   std::size_t journal_max_batch = 1024;
-  std::size_t loaders = 8;  // concurrent recoveries at most
+  std::size_t loaders = 8;            // concurrent recoveries at most
   std::size_t scheduler_threads = 0;  // 0: one per core (only when the application owns the system)
 };
 

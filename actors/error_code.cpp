@@ -14,17 +14,28 @@ constexpr caf::atom_value kCategory = caf::atom("es");
 
 const char* to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::none: return "none";
-    case ErrorCode::not_found: return "not_found";
-    case ErrorCode::discarded: return "discarded";
-    case ErrorCode::concurrency: return "concurrency";
-    case ErrorCode::integrity: return "integrity";
-    case ErrorCode::invalid: return "invalid";
-    case ErrorCode::precondition_failed: return "precondition_failed";
-    case ErrorCode::overloaded: return "overloaded";
-    case ErrorCode::unavailable: return "unavailable";
-    case ErrorCode::topic: return "topic";
-    case ErrorCode::internal: return "internal";
+    case ErrorCode::none:
+      return "none";
+    case ErrorCode::not_found:
+      return "not_found";
+    case ErrorCode::discarded:
+      return "discarded";
+    case ErrorCode::concurrency:
+      return "concurrency";
+    case ErrorCode::integrity:
+      return "integrity";
+    case ErrorCode::invalid:
+      return "invalid";
+    case ErrorCode::precondition_failed:
+      return "precondition_failed";
+    case ErrorCode::overloaded:
+      return "overloaded";
+    case ErrorCode::unavailable:
+      return "unavailable";
+    case ErrorCode::topic:
+      return "topic";
+    case ErrorCode::internal:
+      return "internal";
   }
   return "unknown";
 }
@@ -100,17 +111,27 @@ caf::error current_exception_to_error() {
 void throw_as_exception(const caf::error& error) {
   std::string reason = reason_of(error);
   switch (code_of(error)) {
-    case ErrorCode::not_found: throw RepositoryKeyError(reason);
-    case ErrorCode::discarded: throw EntityIsDiscarded(reason);
-    case ErrorCode::concurrency: throw ConcurrencyError(reason);
-    case ErrorCode::integrity: throw DataIntegrityError(reason);
-    case ErrorCode::invalid: throw InvalidInput(reason);
-    case ErrorCode::precondition_failed: throw PreconditionFailed(reason);
-    case ErrorCode::unavailable: throw StoreUnavailable(reason);
-    case ErrorCode::topic: throw TopicResolutionError(reason);
-    case ErrorCode::overloaded: throw Overloaded(reason);
+    case ErrorCode::not_found:
+      throw RepositoryKeyError(reason);
+    case ErrorCode::discarded:
+      throw EntityIsDiscarded(reason);
+    case ErrorCode::concurrency:
+      throw ConcurrencyError(reason);
+    case ErrorCode::integrity:
+      throw DataIntegrityError(reason);
+    case ErrorCode::invalid:
+      throw InvalidInput(reason);
+    case ErrorCode::precondition_failed:
+      throw PreconditionFailed(reason);
+    case ErrorCode::unavailable:
+      throw StoreUnavailable(reason);
+    case ErrorCode::topic:
+      throw TopicResolutionError(reason);
+    case ErrorCode::overloaded:
+      throw Overloaded(reason);
     case ErrorCode::none:
-    case ErrorCode::internal: break;
+    case ErrorCode::internal:
+      break;
   }
   throw Error(reason);
 }

@@ -17,11 +17,10 @@ void EventBus::subscribe(const caf::actor& subscriber, EventPredicate predicate)
 
 void EventBus::unsubscribe(const caf::actor& subscriber) {
   std::lock_guard lock(mutex_);
-  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),
-                                      [&](const Subscription& s) {
-                                        return s.subscriber == subscriber;
-                                      }),
-                       subscriptions_.end());
+  subscriptions_.erase(
+      std::remove_if(subscriptions_.begin(), subscriptions_.end(),
+                     [&](const Subscription& s) { return s.subscriber == subscriber; }),
+      subscriptions_.end());
   count_.store(subscriptions_.size(), std::memory_order_release);
 }
 

@@ -30,8 +30,8 @@ struct ExampleCommand {
   // create: the initial foo, a, b (missing ones default to ""); change: the attributes to
   // set, applied in the order given.
   std::vector<AttributeChange> attributes;
-  std::int32_t count = 1;               // beat: number of heartbeats
-  std::int64_t expected_version = -1;   // change/beat/discard: If-Match, -1 for none
+  std::int32_t count = 1;              // beat: number of heartbeats
+  std::int64_t expected_version = -1;  // change/beat/discard: If-Match, -1 for none
 
   static ExampleCommand make_create(std::vector<AttributeChange> initial = {});
   static ExampleCommand make_change(std::vector<AttributeChange> changes,
@@ -60,8 +60,8 @@ struct ExampleView {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ExampleView& x) {
-  return f(caf::meta::type_name("es.ExampleView"), x.id, x.version, x.foo_json, x.a_json,
-           x.b_json, x.heartbeats, x.created_on, x.last_modified, x.head, x.discarded);
+  return f(caf::meta::type_name("es.ExampleView"), x.id, x.version, x.foo_json, x.a_json, x.b_json,
+           x.heartbeats, x.created_on, x.last_modified, x.head, x.discarded);
 }
 
 // How the generic entity actor runs Example commands.

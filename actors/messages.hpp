@@ -26,8 +26,8 @@ struct EventView {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, EventView& x) {
-  return f(caf::meta::type_name("es.EventView"), x.version, x.topic, x.timestamp,
-           x.previous_hash, x.hash, x.data_json);
+  return f(caf::meta::type_name("es.EventView"), x.version, x.topic, x.timestamp, x.previous_hash,
+           x.hash, x.data_json);
 }
 
 // The answer to a take-snapshot command.

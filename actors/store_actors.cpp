@@ -23,9 +23,9 @@ struct JournalState {
   static inline const char* name = "journal-writer";
 };
 
-journal_actor::behavior_type journal_writer(
-    journal_actor::stateful_pointer<JournalState> self, std::shared_ptr<RecordManager> records,
-    JournalOptions options) {
+journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<JournalState> self,
+                                            std::shared_ptr<RecordManager> records,
+                                            JournalOptions options) {
   return {
       [=](append_atom, AppendRequest& request) -> caf::result<std::int64_t> {
         auto promise = self->make_response_promise<std::int64_t>();

@@ -26,9 +26,9 @@ namespace es {
 
 // Appends answer the new highest version of the entity, or an error: concurrency,
 // invalid or unavailable.
-using journal_actor = caf::typed_actor<
-    caf::replies_to<append_atom, AppendRequest>::with<std::int64_t>,
-    caf::reacts_to<flush_atom>>;
+using journal_actor =
+    caf::typed_actor<caf::replies_to<append_atom, AppendRequest>::with<std::int64_t>,
+                     caf::reacts_to<flush_atom>>;
 
 using snapshot_writer_actor =
     caf::typed_actor<caf::replies_to<snapshot_atom, SequencedRecord>::with<std::int64_t>>;

@@ -45,8 +45,15 @@ void create_many(ExampleApplication& app, int n, int senders) {
       *next = [=] {
         if ((*left)-- <= 0) return;
         self->request(repo, caf::infinite, create_atom::value, ExampleCommand::make_create())
-            .then([=](ExampleView&) { done->fetch_add(1); (*next)(); },
-                  [=](caf::error&) { done->fetch_add(1); (*next)(); });
+            .then(
+                [=](ExampleView&) {
+                  done->fetch_add(1);
+                  (*next)();
+                },
+                [=](caf::error&) {
+                  done->fetch_add(1);
+                  (*next)();
+                });
       };
       // A small window per sender keeps the journal's batches full.
       for (int w = 0; w < 4; ++w) (*next)();
@@ -59,7 +66,8 @@ std::string run_redis_benchmark(int port) {
   const std::string state(250, 'x');
   const std::string cmd = "redis-benchmark -h 127.0.0.1 -p " + std::to_string(port) +
                           " -P 32 -c 50 -n 400000 -r 10000 --csv XADD __rand_int__ '*' topic t "
-                          "state " + state + " 2>/dev/null";
+                          "state " +
+                          state + " 2>/dev/null";
   std::string out;
   if (FILE* p = popen(cmd.c_str(), "r")) {
     char buf[4096];
@@ -83,20 +91,24 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::printf("usage: bench-actor-runtime [--actors N] [--events N]\n"
-                  "Starts a private redis-server and measures: RSS of N live Example actors\n"
-                  "(default 100000), reload time of one entity with N events (default 10000)\n"
-                  "through its actor, and redis-benchmark's raw XADD rate on the same server.\n");
+      std::printf(
+          "usage: bench-actor-runtime [--actors N] [--events N]\n"
+          "Starts a private redis-server and measures: RSS of N live Example actors\n"
+          "(default 100000), reload time of one entity with N events (default 10000)\n"
+          "through its actor, and redis-benchmark's raw XADD rate on the same server.\n");
       return 0;
     }
-    if (a == "--actors" && i + 1 < argc) actors = std::stoi(argv[++i]);
-    else if (a == "--events" && i + 1 < argc) events = std::stoi(argv[++i]);
+    if (a == "--actors" && i + 1 < argc)
+      actors = std::stoi(argv[++i]);
+    else if (a == "--events" && i + 1 < argc)
+      events = std::stoi(argv[++i]);
     else {
       std::fprintf(stderr, "bench-actor-runtime: unknown argument %s (see --help)\n", a.c_str());
       return 2;
     }
   }
-  auto dir = std::filesystem::temp_directory_path() / ("es-bench-actors-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("es-bench-actors-" + std::to_string(getpid()));
   RedisServerOptions options;
   options.data_dir = dir;
   RedisServer server(options);
@@ -114,10 +126,11 @@ int main(int argc, char** argv) {
     create_many(app, actors, 64);
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
     with_actors = rss_mib();
-    std::printf("%d live entity actors: RSS %.1f MiB (%.1f MiB before), %.0f bytes each; "
-                "created in %.2f s\n",
-                static_cast<int>(app.stats().hosted), with_actors, base_rss,
-                (with_actors - base_rss) * 1048576.0 / actors, secs);
+    std::printf(
+        "%d live entity actors: RSS %.1f MiB (%.1f MiB before), %.0f bytes each; "
+        "created in %.2f s\n",
+        static_cast<int>(app.stats().hosted), with_actors, base_rss,
+        (with_actors - base_rss) * 1048576.0 / actors, secs);
 
     // One entity with `events` events, written through its actor in batches of heartbeats.
     auto created = app.create_new_example("long", 1, 2);
@@ -148,8 +161,8 @@ int main(int argc, char** argv) {
       }
       reload_ms = std::min(reload_ms, ms);
     }
-    std::printf("entity with %d events reloaded through its actor in %.2f ms (best of 5)\n",
-                events, reload_ms);
+    std::printf("entity with %d events reloaded through its actor in %.2f ms (best of 5)\n", events,
+                reload_ms);
   }
   const std::string raw = run_redis_benchmark(server.port());
   std::printf("redis-benchmark raw XADD to 10,000 streams on the same server: %s req/s\n",

@@ -58,7 +58,10 @@ void BM_Replay10k(benchmark::State& state) {
   EventSourcedRepository<Example> repo(store);
   Example e = create_new_example("replay", 1, 2);
   for (int i = 0; i < 9999; ++i) {
-    if (i % 2) e.set_a(i); else e.beat_heart();
+    if (i % 2)
+      e.set_a(i);
+    else
+      e.beat_heart();
   }
   repo.save(e);
   for (auto _ : state) {

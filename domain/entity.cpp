@@ -14,8 +14,8 @@ constexpr const char* kHead = "head";
 
 void Entity::check(const Event& event) const {
   if (is_created() && event.originator_id() != id_) {
-    throw OriginatorIDError("event of " + to_string(event.originator_id()) +
-                            " given to entity " + to_string(id_));
+    throw OriginatorIDError("event of " + to_string(event.originator_id()) + " given to entity " +
+                            to_string(id_));
   }
   if (event.originator_version() != version_ + 1) {
     throw OriginatorVersionError("event version " + std::to_string(event.originator_version()) +

@@ -32,9 +32,15 @@ struct Member {
 
 void append_member_value(std::string& out, const Member& m) {
   switch (m.kind) {
-    case Member::json: canonical_json_append(out, *m.value); break;
-    case Member::string: canonical_string_append(out, m.text); break;
-    case Member::integer: canonical_json_append(out, boost::json::value(m.number)); break;
+    case Member::json:
+      canonical_json_append(out, *m.value);
+      break;
+    case Member::string:
+      canonical_string_append(out, m.text);
+      break;
+    case Member::integer:
+      canonical_json_append(out, boost::json::value(m.number));
+      break;
   }
 }
 
@@ -45,8 +51,8 @@ Event Event::create(const Uuid& originator_id, std::int64_t originator_version,
                     boost::json::object data, int schema_version) {
   for (const auto& kv : data) {
     if (is_envelope_field(kv.key())) {
-      throw InvalidInput("event data may not use the envelope field '" +
-                         std::string(kv.key()) + "'");
+      throw InvalidInput("event data may not use the envelope field '" + std::string(kv.key()) +
+                         "'");
     }
   }
   Event e;
@@ -63,7 +69,9 @@ Event Event::create(const Uuid& originator_id, std::int64_t originator_version,
   const std::string id_text = to_string(originator_id);
   std::vector<Member> members;
   members.reserve(e.data_.size() + 6);
-  for (const auto& kv : e.data_) members.push_back({kv.key(), &kv.value()});
+  for (const auto& kv : e.data_) {
+    members.push_back({kv.key(), &kv.value(), {}, 0, Member::json});
+  }
   members.push_back({field::originator_id, nullptr, id_text, 0, Member::string});
   members.push_back({field::originator_version, nullptr, {}, originator_version, Member::integer});
   members.push_back({field::timestamp, nullptr, {}, timestamp, Member::integer});
@@ -72,9 +80,8 @@ Event Event::create(const Uuid& originator_id, std::int64_t originator_version,
   if (schema_version != 1) {
     members.push_back({field::schema_version, nullptr, {}, schema_version, Member::integer});
   }
-  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
-    return canonical_key_less(a.key, b.key);
-  });
+  std::sort(members.begin(), members.end(),
+            [](const Member& a, const Member& b) { return canonical_key_less(a.key, b.key); });
   std::string text;
   text.reserve(512);
   text += '{';
@@ -95,8 +102,10 @@ Event Event::create(const Uuid& originator_id, std::int64_t originator_version,
   const std::string hash_member = std::string("\"event_hash\":\"") + e.event_hash_ + "\"";
   if (splice_at != std::string::npos) {
     e.canonical_text_.reserve(text.size() + hash_member.size() + 1);
-    e.canonical_text_.append(text, 0, splice_at).append(hash_member).append(",").append(
-        text, splice_at, std::string::npos);
+    e.canonical_text_.append(text, 0, splice_at)
+        .append(hash_member)
+        .append(",")
+        .append(text, splice_at, std::string::npos);
   } else {
     e.canonical_text_.reserve(text.size() + hash_member.size() + 1);
     e.canonical_text_.append(text, 0, text.size() - 1);
@@ -146,11 +155,10 @@ std::string Event::canonical_text() const {
 }
 
 bool operator==(const Event& a, const Event& b) {
-  return a.originator_id_ == b.originator_id_ &&
-         a.originator_version_ == b.originator_version_ && a.timestamp_ == b.timestamp_ &&
-         a.topic_ == b.topic_ && a.previous_hash_ == b.previous_hash_ &&
-         a.event_hash_ == b.event_hash_ && a.schema_version_ == b.schema_version_ &&
-         a.data_ == b.data_;
+  return a.originator_id_ == b.originator_id_ && a.originator_version_ == b.originator_version_ &&
+         a.timestamp_ == b.timestamp_ && a.topic_ == b.topic_ &&
+         a.previous_hash_ == b.previous_hash_ && a.event_hash_ == b.event_hash_ &&
+         a.schema_version_ == b.schema_version_ && a.data_ == b.data_;
 }
 
 }  // namespace es

@@ -2,8 +2,7 @@
 
 namespace es {
 
-const boost::json::value& require_field(const boost::json::object& data,
-                                        std::string_view name) {
+const boost::json::value& require_field(const boost::json::object& data, std::string_view name) {
   auto it = data.find(name);
   if (it == data.end()) {
     throw RecordDecodingError("event field '" + std::string(name) + "' is missing");
@@ -11,8 +10,7 @@ const boost::json::value& require_field(const boost::json::object& data,
   return it->value();
 }
 
-const boost::json::string& require_string(const boost::json::object& data,
-                                          std::string_view name) {
+const boost::json::string& require_string(const boost::json::object& data, std::string_view name) {
   const auto& v = require_field(data, name);
   if (!v.is_string()) {
     throw RecordDecodingError("event field '" + std::string(name) + "' is not a string");

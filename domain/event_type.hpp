@@ -40,17 +40,15 @@ struct EventTypes {
   // TopicResolutionError when the topic is none of Ts.
   template <class Visitor>
   static void dispatch(const Event& event, Visitor&& visit) {
-    bool found = ((event.topic() == Ts::topic ? (visit(Ts::from_data(event.data())), true)
-                                              : false) ||
-                  ...);
+    bool found =
+        ((event.topic() == Ts::topic ? (visit(Ts::from_data(event.data())), true) : false) || ...);
     if (!found) throw TopicResolutionError("no mutator for event topic: " + event.topic());
   }
 };
 
 // Field access for from_data(): each throws RecordDecodingError naming the field.
 const boost::json::value& require_field(const boost::json::object& data, std::string_view name);
-const boost::json::string& require_string(const boost::json::object& data,
-                                          std::string_view name);
+const boost::json::string& require_string(const boost::json::object& data, std::string_view name);
 std::int64_t require_int64(const boost::json::object& data, std::string_view name);
 
 }  // namespace es

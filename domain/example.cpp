@@ -57,7 +57,8 @@ const boost::json::value& Example::attribute(std::string_view name) const {
 }
 
 void Example::set_attribute(std::string_view name, boost::json::value value) {
-  if (!is_attribute(name)) throw InvalidInput("Example has no attribute '" + std::string(name) + "'");
+  if (!is_attribute(name))
+    throw InvalidInput("Example has no attribute '" + std::string(name) + "'");
   trigger(AttributeChanged{std::string(name), std::move(value)});
 }
 
@@ -66,7 +67,9 @@ void Example::beat_heart(int number_of_beats) {
   for (int i = 0; i < number_of_beats; ++i) trigger(Heartbeat{});
 }
 
-void Example::discard() { trigger(Discarded{}); }
+void Example::discard() {
+  trigger(Discarded{});
+}
 
 void Example::mutate(const Event& event) {
   Events::dispatch(event, [this](const auto& e) {
@@ -76,9 +79,12 @@ void Example::mutate(const Event& event) {
       a_ = e.a;
       b_ = e.b;
     } else if constexpr (std::is_same_v<T, AttributeChanged>) {
-      if (e.name == "foo") foo_ = e.value;
-      else if (e.name == "a") a_ = e.value;
-      else b_ = e.value;
+      if (e.name == "foo")
+        foo_ = e.value;
+      else if (e.name == "a")
+        a_ = e.value;
+      else
+        b_ = e.value;
     } else if constexpr (std::is_same_v<T, Heartbeat>) {
       ++heartbeats_;
     } else {

@@ -8,7 +8,6 @@
 
 #include <boost/json/monotonic_resource.hpp>
 
-
 namespace es {
 
 namespace {
@@ -18,7 +17,8 @@ constexpr std::size_t kMaxStoredDepth = 128;
 
 std::string take_string(boost::json::object& o, std::string_view name) {
   auto it = o.find(name);
-  if (it == o.end()) throw RecordDecodingError("stored field '" + std::string(name) + "' is missing");
+  if (it == o.end())
+    throw RecordDecodingError("stored field '" + std::string(name) + "' is missing");
   if (!it->value().is_string()) {
     throw RecordDecodingError("stored field '" + std::string(name) + "' is not a string");
   }
@@ -27,7 +27,8 @@ std::string take_string(boost::json::object& o, std::string_view name) {
 
 std::int64_t take_int(boost::json::object& o, std::string_view name) {
   auto it = o.find(name);
-  if (it == o.end()) throw RecordDecodingError("stored field '" + std::string(name) + "' is missing");
+  if (it == o.end())
+    throw RecordDecodingError("stored field '" + std::string(name) + "' is missing");
   const auto& v = it->value();
   if (v.is_int64()) return v.get_int64();
   if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
@@ -58,8 +59,7 @@ boost::json::object parse_stored_object(std::string_view text, boost::json::stor
   return std::move(v.get_object());
 }
 
-EventMapper::EventMapper(std::shared_ptr<const AesGcmCipher> cipher,
-                         const EventRegistry& registry)
+EventMapper::EventMapper(std::shared_ptr<const AesGcmCipher> cipher, const EventRegistry& registry)
     : cipher_(std::move(cipher)), registry_(registry) {}
 
 std::string EventMapper::seal(std::string text) const {
@@ -145,14 +145,22 @@ Event EventMapper::from_record(const SequencedRecord& record) const {
   std::size_t own = 0;
   for (const auto& kv : state) {
     const auto key = kv.key();
-    if (key == field::event_hash) hash_v = &kv.value();
-    else if (key == field::originator_id) id_v = &kv.value();
-    else if (key == field::originator_version) version_v = &kv.value();
-    else if (key == field::timestamp) timestamp_v = &kv.value();
-    else if (key == field::topic) topic_v = &kv.value();
-    else if (key == field::previous_hash) previous_v = &kv.value();
-    else if (key == field::schema_version) schema_v = &kv.value();
-    else ++own;
+    if (key == field::event_hash)
+      hash_v = &kv.value();
+    else if (key == field::originator_id)
+      id_v = &kv.value();
+    else if (key == field::originator_version)
+      version_v = &kv.value();
+    else if (key == field::timestamp)
+      timestamp_v = &kv.value();
+    else if (key == field::topic)
+      topic_v = &kv.value();
+    else if (key == field::previous_hash)
+      previous_v = &kv.value();
+    else if (key == field::schema_version)
+      schema_v = &kv.value();
+    else
+      ++own;
   }
   std::string event_hash = envelope_string(hash_v, field::event_hash);
   // The hash covers the state as stored, before any upcasting rewrites it. When the stored

@@ -14,8 +14,8 @@ namespace {
 const Uuid kTimebucketsNamespace = *parse_uuid("0d7ee297-a976-4c29-91ff-84ffc79d8155");
 
 std::tm utc_fields(std::int64_t timestamp_us) {
-  std::time_t seconds = static_cast<std::time_t>(timestamp_us / 1'000'000 -
-                                                 (timestamp_us % 1'000'000 < 0 ? 1 : 0));
+  std::time_t seconds =
+      static_cast<std::time_t>(timestamp_us / 1'000'000 - (timestamp_us % 1'000'000 < 0 ? 1 : 0));
   std::tm fields{};
   gmtime_r(&seconds, &fields);
   return fields;
@@ -28,12 +28,23 @@ std::int64_t to_micros(std::tm fields) {
 // Truncates `t` to the start of its bucket.
 std::tm truncate(std::tm t, BucketSize size) {
   switch (size) {
-    case BucketSize::year: t.tm_mon = 0; [[fallthrough]];
-    case BucketSize::month: t.tm_mday = 1; [[fallthrough]];
-    case BucketSize::day: t.tm_hour = 0; [[fallthrough]];
-    case BucketSize::hour: t.tm_min = 0; [[fallthrough]];
-    case BucketSize::minute: t.tm_sec = 0; [[fallthrough]];
-    case BucketSize::second: break;
+    case BucketSize::year:
+      t.tm_mon = 0;
+      [[fallthrough]];
+    case BucketSize::month:
+      t.tm_mday = 1;
+      [[fallthrough]];
+    case BucketSize::day:
+      t.tm_hour = 0;
+      [[fallthrough]];
+    case BucketSize::hour:
+      t.tm_min = 0;
+      [[fallthrough]];
+    case BucketSize::minute:
+      t.tm_sec = 0;
+      [[fallthrough]];
+    case BucketSize::second:
+      break;
   }
   return t;
 }
@@ -41,12 +52,24 @@ std::tm truncate(std::tm t, BucketSize size) {
 // Moves a truncated `t` by `step` buckets; timegm normalises overflowing fields.
 std::tm shift(std::tm t, BucketSize size, int step) {
   switch (size) {
-    case BucketSize::year: t.tm_year += step; break;
-    case BucketSize::month: t.tm_mon += step; break;
-    case BucketSize::day: t.tm_mday += step; break;
-    case BucketSize::hour: t.tm_hour += step; break;
-    case BucketSize::minute: t.tm_min += step; break;
-    case BucketSize::second: t.tm_sec += step; break;
+    case BucketSize::year:
+      t.tm_year += step;
+      break;
+    case BucketSize::month:
+      t.tm_mon += step;
+      break;
+    case BucketSize::day:
+      t.tm_mday += step;
+      break;
+    case BucketSize::hour:
+      t.tm_hour += step;
+      break;
+    case BucketSize::minute:
+      t.tm_min += step;
+      break;
+    case BucketSize::second:
+      t.tm_sec += step;
+      break;
   }
   return t;
 }
@@ -63,12 +86,18 @@ BucketSize parse_bucket_size(std::string_view text) {
 
 const char* to_string(BucketSize size) {
   switch (size) {
-    case BucketSize::year: return "year";
-    case BucketSize::month: return "month";
-    case BucketSize::day: return "day";
-    case BucketSize::hour: return "hour";
-    case BucketSize::minute: return "minute";
-    case BucketSize::second: return "second";
+    case BucketSize::year:
+      return "year";
+    case BucketSize::month:
+      return "month";
+    case BucketSize::day:
+      return "day";
+    case BucketSize::hour:
+      return "hour";
+    case BucketSize::minute:
+      return "minute";
+    case BucketSize::second:
+      return "second";
   }
   return "year";
 }
@@ -80,11 +109,15 @@ Uuid timebucketed_log_id(std::string_view name) {
 
 Uuid make_timebucket_id(const Uuid& log_id, std::int64_t timestamp_us, BucketSize size) {
   const std::tm d = utc_fields(timestamp_us);
-  char boundary[32];
+  char boundary[96];  // room for any int year, so no truncation is possible
   const int year = d.tm_year + 1900, month = d.tm_mon + 1;
   switch (size) {
-    case BucketSize::year: std::snprintf(boundary, sizeof boundary, "%04d", year); break;
-    case BucketSize::month: std::snprintf(boundary, sizeof boundary, "%04d-%02d", year, month); break;
+    case BucketSize::year:
+      std::snprintf(boundary, sizeof boundary, "%04d", year);
+      break;
+    case BucketSize::month:
+      std::snprintf(boundary, sizeof boundary, "%04d-%02d", year, month);
+      break;
     case BucketSize::day:
       std::snprintf(boundary, sizeof boundary, "%04d-%02d-%02d", year, month, d.tm_mday);
       break;
@@ -93,8 +126,8 @@ Uuid make_timebucket_id(const Uuid& log_id, std::int64_t timestamp_us, BucketSiz
                     d.tm_hour);
       break;
     case BucketSize::minute:
-      std::snprintf(boundary, sizeof boundary, "%04d-%02d-%02d_%02d-%02d", year, month,
-                    d.tm_mday, d.tm_hour, d.tm_min);
+      std::snprintf(boundary, sizeof boundary, "%04d-%02d-%02d_%02d-%02d", year, month, d.tm_mday,
+                    d.tm_hour, d.tm_min);
       break;
     case BucketSize::second:
       std::snprintf(boundary, sizeof boundary, "%04d-%02d-%02d_%02d-%02d-%02d", year, month,

@@ -11,7 +11,9 @@ Uuid new_uuid() {
   return generator();
 }
 
-std::string to_string(const Uuid& id) { return boost::uuids::to_string(id); }
+std::string to_string(const Uuid& id) {
+  return boost::uuids::to_string(id);
+}
 
 std::optional<Uuid> parse_uuid(std::string_view text) {
   if (text.size() != 36) return std::nullopt;

@@ -57,8 +57,7 @@ class EntityTestKit {
       }
       for (std::size_t i = 0; i < expected.size(); ++i) {
         if (events_[i].topic() != expected[i].topic) {
-          fail("event " + std::to_string(i) + ": expected topic " + expected[i].topic +
-               describe());
+          fail("event " + std::to_string(i) + ": expected topic " + expected[i].topic + describe());
         }
         if (expected[i].data && events_[i].data() != *expected[i].data) {
           fail("event " + std::to_string(i) + ": expected data " +
@@ -77,7 +76,8 @@ class EntityTestKit {
     // The command failed with an Err, and stored nothing.
     template <class Err>
     const Outcome& then_error() const {
-      if (!error_) fail(std::string("expected an error of type ") + typeid(Err).name() + describe());
+      if (!error_)
+        fail(std::string("expected an error of type ") + typeid(Err).name() + describe());
       try {
         std::rethrow_exception(error_);
       } catch (const Err&) {

@@ -16,7 +16,8 @@ class LogStore {
   // record.position is the message's timestamp.
   virtual void append(const SequencedRecord& record) = 0;
   // Messages of one bucket within the query's bounds (on timestamps), in its direction.
-  virtual std::vector<SequencedRecord> read(const Uuid& bucket_id, const ReadQuery& query) const = 0;
+  virtual std::vector<SequencedRecord> read(const Uuid& bucket_id,
+                                            const ReadQuery& query) const = 0;
 };
 
 }  // namespace es

@@ -26,10 +26,10 @@ std::vector<AppendResult> MemoryRecordManager::append_batch(
     auto it = sequences_.find(request.sequence_id);
     std::int64_t highest = it == sequences_.end() ? -1 : it->second.highest;
     if (highest != request.expected_version) {
-      results.push_back({AppendStatus::conflict,
-                         "sequence " + to_string(request.sequence_id) + " is at version " +
-                             std::to_string(highest) + ", not " +
-                             std::to_string(request.expected_version)});
+      results.push_back({AppendStatus::conflict, "sequence " + to_string(request.sequence_id) +
+                                                     " is at version " + std::to_string(highest) +
+                                                     ", not " +
+                                                     std::to_string(request.expected_version)});
       continue;
     }
     if (it == sequences_.end()) {
@@ -39,7 +39,8 @@ std::vector<AppendResult> MemoryRecordManager::append_batch(
     auto& log = logs_[static_cast<std::size_t>(partition_of(request.sequence_id, partitions()))];
     for (const auto& r : request.records) {
       it->second.records.emplace(r.position, r);
-      log.push_back({static_cast<std::int64_t>(log.size()) + 1, r.sequence_id, r.position, r.topic});
+      log.push_back(
+          {static_cast<std::int64_t>(log.size()) + 1, r.sequence_id, r.position, r.topic});
     }
     it->second.highest = request.records.back().position;
     results.push_back({AppendStatus::stored, {}});
@@ -90,8 +91,7 @@ void MemoryRecordManager::delete_records(const Uuid& id, std::int64_t to_positio
   records.erase(records.begin(), records.upper_bound(to_position));
 }
 
-std::vector<Notification> MemoryRecordManager::read_notifications(int partition,
-                                                                  std::int64_t start,
+std::vector<Notification> MemoryRecordManager::read_notifications(int partition, std::int64_t start,
                                                                   std::size_t limit) const {
   if (partition < 0 || partition >= partitions()) throw InvalidInput("no such partition");
   if (start < 1) throw InvalidInput("notification positions start at 1");

@@ -15,7 +15,8 @@ std::optional<SequencedRecord> MemorySnapshotStore::latest(
   std::shared_lock lock(mutex_);
   auto it = snapshots_.find(id);
   if (it == snapshots_.end()) return std::nullopt;
-  auto bound = it->second.upper_bound(max_version.value_or(std::numeric_limits<std::int64_t>::max()));
+  auto bound =
+      it->second.upper_bound(max_version.value_or(std::numeric_limits<std::int64_t>::max()));
   if (bound == it->second.begin()) return std::nullopt;
   return std::prev(bound)->second;
 }

@@ -31,9 +31,9 @@ void RecordManager::append(const AppendRequest& request) {
     case AppendStatus::stored:
       return;
     case AppendStatus::conflict:
-      throw ConcurrencyError(r.message.empty() ? "concurrency conflict on " +
-                                                     to_string(request.sequence_id)
-                                               : r.message);
+      throw ConcurrencyError(r.message.empty()
+                                 ? "concurrency conflict on " + to_string(request.sequence_id)
+                                 : r.message);
     case AppendStatus::invalid:
       throw InvalidInput(r.message);
   }

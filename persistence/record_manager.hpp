@@ -40,8 +40,8 @@ struct Notification {
   std::string topic;
 
   friend bool operator==(const Notification& a, const Notification& b) {
-    return a.position == b.position && a.sequence_id == b.sequence_id &&
-           a.version == b.version && a.topic == b.topic;
+    return a.position == b.position && a.sequence_id == b.sequence_id && a.version == b.version &&
+           a.topic == b.topic;
   }
 };
 

@@ -17,8 +17,7 @@ class SnapshotStore {
   virtual std::optional<SequencedRecord> latest(
       const Uuid& id, std::optional<std::int64_t> max_version = std::nullopt) const = 0;
   // Deletes the snapshots with min_version <= version <= max_version.
-  virtual void delete_range(const Uuid& id, std::int64_t min_version,
-                            std::int64_t max_version) = 0;
+  virtual void delete_range(const Uuid& id, std::int64_t min_version, std::int64_t max_version) = 0;
   void delete_one(const Uuid& id, std::int64_t version) { delete_range(id, version, version); }
 };
 

@@ -16,8 +16,8 @@ class SnapshotStrategy {
   SnapshotStrategy(std::shared_ptr<SnapshotStore> store, std::shared_ptr<const EventMapper> mapper);
 
   // The latest snapshot at or below `max_version`.
-  std::optional<Snapshot> get_snapshot(const Uuid& id,
-                                       std::optional<std::int64_t> max_version = std::nullopt) const;
+  std::optional<Snapshot> get_snapshot(
+      const Uuid& id, std::optional<std::int64_t> max_version = std::nullopt) const;
   void store(const Snapshot& snapshot);
 
   SnapshotStore& snapshots() const { return *store_; }

@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
   }
   try {
     Example::register_types();
-    auto cipher = encrypt ? std::make_shared<AesGcmCipher>(std::string("0123456789abcdef"))
-                          : nullptr;
+    auto cipher =
+        encrypt ? std::make_shared<AesGcmCipher>(std::string("0123456789abcdef")) : nullptr;
     auto mapper = std::make_shared<EventMapper>(cipher);
     auto records = std::make_shared<MemoryRecordManager>();
     auto store = std::make_shared<EventStore>(records, mapper);
@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
       auto ev = mapper->from_record(r);
       std::cout << "  v" << ev.originator_version() << " " << ev.topic() << " hash "
                 << ev.event_hash().substr(0, 16) << "... prev "
-                << (ev.previous_hash().empty() ? "(genesis)" : ev.previous_hash().substr(0, 16) + "...")
+                << (ev.previous_hash().empty() ? "(genesis)"
+                                               : ev.previous_hash().substr(0, 16) + "...")
                 << "\n";
       if (!encrypt && ev.originator_version() == 0) std::cout << "      state " << r.state << "\n";
     }

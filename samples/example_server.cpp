@@ -130,8 +130,7 @@ int main(int argc, char** argv) {
       "address to serve HTTP on; port 0 picks a free port")(
       "rebuild-projection", po::bool_switch(&opt.rebuild_projection),
       "clear the read models and replay them from position 1 at start")(
-      "quiet", po::bool_switch(&opt.quiet),
-                                                            "no access log on stderr");
+      "quiet", po::bool_switch(&opt.quiet), "no access log on stderr");
   es::samples::add_store_options(options, opt.store);
   es::samples::add_cluster_node_options(options, opt.cluster);
   std::optional<es::ClusterSettings> cluster;
@@ -186,8 +185,8 @@ int main(int argc, char** argv) {
     auto cipher = cfg.cipher;
     app = std::make_unique<es::ExampleApplication>(*system, std::move(cfg));
     // The read models of GET /stats and GET /examples?foo= (docs/PROJECTIONS.md).
-    projection = std::make_shared<es::ExampleProjectionService>(app->system(),
-                                                                 setup.stores.events, cipher);
+    projection =
+        std::make_shared<es::ExampleProjectionService>(app->system(), setup.stores.events, cipher);
     if (opt.rebuild_projection) projection->rebuild();
     projection->start();
     if (cluster) {

@@ -23,7 +23,9 @@ ReadModelApi::ReadModelApi(std::shared_ptr<RecordManager> events,
                            std::shared_ptr<StoreHealth> health)
     : events_(std::move(events)), projection_(std::move(projection)), health_(std::move(health)) {}
 
-ReadModelApi::~ReadModelApi() { shutdown(); }
+ReadModelApi::~ReadModelApi() {
+  shutdown();
+}
 
 void ReadModelApi::shutdown() {
   if (closed_.exchange(true)) return;
@@ -32,14 +34,12 @@ void ReadModelApi::shutdown() {
 
 void ReadModelApi::add_routes(Router& router) {
   auto self = shared_from_this();
-  router.add(Verb::get, "/notifications", [self](const ExchangePtr& ex, const Responder& r) {
-    self->notifications(ex, r);
-  });
+  router.add(Verb::get, "/notifications",
+             [self](const ExchangePtr& ex, const Responder& r) { self->notifications(ex, r); });
   router.add(Verb::get, "/stats",
              [self](const ExchangePtr&, const Responder& r) { self->stats(r); });
-  router.add(Verb::get, "/examples", [self](const ExchangePtr& ex, const Responder& r) {
-    self->examples_with_foo(ex, r);
-  });
+  router.add(Verb::get, "/examples",
+             [self](const ExchangePtr& ex, const Responder& r) { self->examples_with_foo(ex, r); });
 }
 
 template <class F>

@@ -29,7 +29,9 @@ ApplicationConfig config_for(test::Backend backend, bool encrypted = false) {
   return cfg;
 }
 
-json::value value_of(const std::string& text) { return json::parse(text); }
+json::value value_of(const std::string& text) {
+  return json::parse(text);
+}
 
 }  // namespace
 
@@ -146,8 +148,7 @@ TEST_CASE("bad commands are refused and change nothing", "[application]") {
   CHECK_THROWS_AS(app.beat_heart(id, 0), InvalidInput);
   CHECK_THROWS_AS(app.beat_heart(id, 10001), InvalidInput);
   CHECK_THROWS_AS(app.execute(id, ExampleCommand::make_change({})), InvalidInput);
-  CHECK_THROWS_AS(app.execute(id, ExampleCommand::make_change({{"a", "{not json"}})),
-                  InvalidInput);
+  CHECK_THROWS_AS(app.execute(id, ExampleCommand::make_change({{"a", "{not json"}})), InvalidInput);
   CHECK_THROWS_AS(app.execute(id, ExampleCommand::make_beat(1, 5)), PreconditionFailed);
   CHECK(app.get(id).version == 0);
   CHECK(app.execute(id, ExampleCommand::make_beat(2, 0)).version == 2);

@@ -14,7 +14,9 @@ namespace es::test {
 
 enum class Backend { memory, redis };
 
-inline const char* to_string(Backend b) { return b == Backend::memory ? "memory" : "redis"; }
+inline const char* to_string(Backend b) {
+  return b == Backend::memory ? "memory" : "redis";
+}
 
 inline Stores make_stores(Backend backend) {
   if (backend == Backend::memory) return memory_stores();
@@ -33,5 +35,4 @@ inline Stores reopen(Backend backend, const Stores& stores, const std::string& p
 
 }  // namespace es::test
 
-#define ES_EACH_BACKEND()                                                        \
-  GENERATE(::es::test::Backend::memory, ::es::test::Backend::redis)
+#define ES_EACH_BACKEND() GENERATE(::es::test::Backend::memory, ::es::test::Backend::redis)

@@ -49,8 +49,8 @@ struct Outcome {
   int errors = 0;
 };
 
-Outcome fire(ExampleApplication& app, const std::vector<std::pair<std::string, ExampleCommand>>& work,
-             int senders) {
+Outcome fire(ExampleApplication& app,
+             const std::vector<std::pair<std::string, ExampleCommand>>& work, int senders) {
   auto results = std::make_shared<std::vector<std::int64_t>>();
   auto errors = std::make_shared<std::atomic<int>>(0);
   auto mutex = std::make_shared<std::mutex>();
@@ -58,7 +58,8 @@ Outcome fire(ExampleApplication& app, const std::vector<std::pair<std::string, E
   auto repo = app.repository();
   for (int s = 0; s < senders; ++s) {
     std::vector<std::pair<std::string, ExampleCommand>> share;
-    for (std::size_t i = static_cast<std::size_t>(s); i < work.size(); i += static_cast<std::size_t>(senders)) {
+    for (std::size_t i = static_cast<std::size_t>(s); i < work.size();
+         i += static_cast<std::size_t>(senders)) {
       share.push_back(work[i]);
     }
     app.system().spawn([=](caf::event_based_actor* self) {
@@ -96,8 +97,7 @@ TEST_CASE("1,000 concurrent commands to one entity are serialized", "[actors][co
   std::vector<std::pair<std::string, ExampleCommand>> work;
   for (int i = 0; i < 1000; ++i) {
     work.emplace_back(created.id, i % 2 ? ExampleCommand::make_beat(1)
-                                        : ExampleCommand::make_change(
-                                              {{"a", std::to_string(i)}}));
+                                        : ExampleCommand::make_change({{"a", std::to_string(i)}}));
   }
   auto outcome = fire(app, work, 50);
   CHECK(outcome.errors == 0);
@@ -241,7 +241,8 @@ TEST_CASE("a tampered stored event makes only that entity report DataIntegrityEr
   state["value"] = 2;
   Stores copy = test::make_stores(backend);
   copy.events->append({bad_id, -1, {records[0]}});
-  copy.events->append({bad_id, 0, {SequencedRecord{bad_id, 1, records[1].topic, canonical_json(state)}}});
+  copy.events->append(
+      {bad_id, 0, {SequencedRecord{bad_id, 1, records[1].topic, canonical_json(state)}}});
   copy.events->append({good_id, -1, app.stores().events->read(good_id, {})});
   auto cfg = config_for(backend);
   cfg.stores = copy;

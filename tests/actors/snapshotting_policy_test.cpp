@@ -36,7 +36,8 @@ TEST_CASE("snapshotting policy: a snapshot every 2 events", "[actors][snapshot][
   auto e = app.create_new_example("bar1");
   auto id = *parse_uuid(e.id);
   CHECK_FALSE(snapshots.get_snapshot(id).has_value());  // 1 event: none yet
-  for (int i = 2; i <= 6; ++i) app.set_attribute(id, "foo", boost::json::value("bar" + std::to_string(i)));
+  for (int i = 2; i <= 6; ++i)
+    app.set_attribute(id, "foo", boost::json::value("bar" + std::to_string(i)));
 
   auto s = wait_for_snapshot(snapshots, id, 5);
   REQUIRE(s.has_value());

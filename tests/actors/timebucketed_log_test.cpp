@@ -19,7 +19,7 @@ TEST_CASE("bucket boundaries and ids follow the reference", "[timebucketedlog]")
   CHECK(bucket_starts(t, BucketSize::hour) == 1614834000LL * 1000000);
   CHECK(bucket_starts(t, BucketSize::minute) == 1614834360LL * 1000000);
   CHECK(bucket_starts(t, BucketSize::second) == 1614834367LL * 1000000);
-  CHECK(next_bucket_starts(t, BucketSize::month) == 1617235200LL * 1000000);   // April 1st
+  CHECK(next_bucket_starts(t, BucketSize::month) == 1617235200LL * 1000000);      // April 1st
   CHECK(previous_bucket_starts(t, BucketSize::month) == 1612137600LL * 1000000);  // Feb 1st
   CHECK(next_bucket_starts(t, BucketSize::year) == 1640995200LL * 1000000);
   // Same bucket, same id; the next bucket, another id.
@@ -58,7 +58,8 @@ TEST_CASE("a log stores messages and reads them back in pages", "[timebucketedlo
   newest_first.ascending = false;
   auto all = app.read_messages(log, newest_first);
   REQUIRE(all.size() == 6);
-  for (int i = 0; i < 6; ++i) CHECK(all[static_cast<std::size_t>(i)].message == "message " + std::to_string(5 - i));
+  for (int i = 0; i < 6; ++i)
+    CHECK(all[static_cast<std::size_t>(i)].message == "message " + std::to_string(5 - i));
 
   ReadQuery page;
   page.ascending = false;

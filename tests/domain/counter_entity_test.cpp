@@ -18,7 +18,9 @@ class Counter final : public Entity {
     static constexpr std::string_view topic = "tests.Counter.Started";
     std::string name;
     json::object to_data() const { return {{"name", name}}; }
-    static Started from_data(const json::object& d) { return {std::string(require_string(d, "name"))}; }
+    static Started from_data(const json::object& d) {
+      return {std::string(require_string(d, "name"))};
+    }
   };
   // Version 1 had no `by` (always 1); version 2 carries the step.
   struct Incremented {
@@ -50,8 +52,10 @@ class Counter final : public Entity {
   void mutate(const Event& event) override {
     Events::dispatch(event, [this](const auto& e) {
       using T = std::decay_t<decltype(e)>;
-      if constexpr (std::is_same_v<T, Started>) name_ = e.name;
-      else value_ += e.by;
+      if constexpr (std::is_same_v<T, Started>)
+        name_ = e.name;
+      else
+        value_ += e.by;
     });
   }
   void save_state(json::object& s) const override {
@@ -141,6 +145,7 @@ TEST_CASE("a stored schema version newer than the program knows is refused", "[c
   state.erase("event_hash");
   state["event_hash"] = sha256_hex(canonical_json(state));
   EventMapper mapper;
-  CHECK_THROWS_AS(mapper.from_record({c.id(), 1, "tests.Counter.Incremented", canonical_json(state)}),
-                  RecordDecodingError);
+  CHECK_THROWS_AS(
+      mapper.from_record({c.id(), 1, "tests.Counter.Incremented", canonical_json(state)}),
+      RecordDecodingError);
 }

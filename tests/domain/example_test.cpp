@@ -134,8 +134,8 @@ TEST_CASE("replay checks originator id, then version, then hashes", "[example][r
   SECTION("an event of another entity: OriginatorIDError") {
     Example e;
     e.apply(events[0]);
-    auto foreign = Event::create(other.id(), 1, now_micros(), "example.Example.Heartbeat",
-                                 e.head(), {});
+    auto foreign =
+        Event::create(other.id(), 1, now_micros(), "example.Example.Heartbeat", e.head(), {});
     CHECK_THROWS_AS(e.check(foreign), OriginatorIDError);
   }
   SECTION("version 0 on a later entity: OriginatorVersionError; version + 1 passes") {
@@ -166,14 +166,14 @@ TEST_CASE("replay checks originator id, then version, then hashes", "[example][r
 
 TEST_CASE("events with equal fields are equal and hash equally", "[event]") {
   auto id = new_uuid();
-  auto e1 = Event::create(id, 0, 1000, "example.Example.Created", "",
-                          {{"foo", ""}, {"a", 1}, {"b", 2}});
-  auto e2 = Event::create(id, 0, 1000, "example.Example.Created", "",
-                          {{"foo", ""}, {"a", 1}, {"b", 2}});
+  auto e1 =
+      Event::create(id, 0, 1000, "example.Example.Created", "", {{"foo", ""}, {"a", 1}, {"b", 2}});
+  auto e2 =
+      Event::create(id, 0, 1000, "example.Example.Created", "", {{"foo", ""}, {"a", 1}, {"b", 2}});
   CHECK(e1 == e2);
   CHECK(e1.event_hash() == e2.event_hash());
-  auto e3 = Event::create(id, 0, 1000, "example.Example.Created", "",
-                          {{"foo", ""}, {"a", 1}, {"b", 3}});
+  auto e3 =
+      Event::create(id, 0, 1000, "example.Example.Created", "", {{"foo", ""}, {"a", 1}, {"b", 3}});
   CHECK(e1 != e3);
   CHECK(e1.event_hash() != e3.event_hash());
   // Another event type ("subclass") with the same fields is not equal.

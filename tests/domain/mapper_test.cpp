@@ -1,9 +1,9 @@
 // The mapper: events to stored records and back, with and without the cipher, and every
 // decoding failure as a typed error.
+#include "domain/mapper.hpp"
 #include "domain/base64.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/example.hpp"
-#include "domain/mapper.hpp"
 #include "domain/sha256.hpp"
 
 #include <catch2/catch.hpp>
@@ -37,7 +37,9 @@ std::shared_ptr<const AesGcmCipher> test_cipher() {
   return std::make_shared<AesGcmCipher>(std::string("0123456789abcdef"));
 }
 
-SequencedRecord first_record() { return vector_chain().at(0); }
+SequencedRecord first_record() {
+  return vector_chain().at(0);
+}
 
 }  // namespace
 
@@ -168,9 +170,9 @@ TEST_CASE("every decoding failure is a typed error", "[mapper][errors]") {
                     RecordDecodingError);
     CHECK_THROWS_AS(mapper.from_record(edited([](json::object& o) { o["event_hash"] = 1; })),
                     RecordDecodingError);
-    CHECK_THROWS_AS(
-        mapper.from_record(edited([](json::object& o) { o["topic"] = "example.Example.Heartbeat"; })),
-        RecordDecodingError);
+    CHECK_THROWS_AS(mapper.from_record(
+                        edited([](json::object& o) { o["topic"] = "example.Example.Heartbeat"; })),
+                    RecordDecodingError);
   }
   SECTION("missing or mistyped own fields") {
     CHECK_THROWS_AS(mapper.from_record(edited([](json::object& o) { o.erase("foo"); })),

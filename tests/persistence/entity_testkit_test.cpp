@@ -1,6 +1,6 @@
 // The entity test kit on the Example entity: given / when / then.
-#include "domain/example.hpp"
 #include "persistence/entity_testkit.hpp"
+#include "domain/example.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,8 +16,8 @@ TEST_CASE("test kit: events, state and errors of Example commands", "[testkit]")
       .then_state([](const Example& e) { return e.a() == 5 && e.version() == 1; });
 
   kit.when([](Example& e) { e.beat_heart(3); })
-      .then_events({"example.Example.Heartbeat", "example.Example.Heartbeat",
-                    "example.Example.Heartbeat"})
+      .then_events(
+          {"example.Example.Heartbeat", "example.Example.Heartbeat", "example.Example.Heartbeat"})
       .then_state([](const Example& e) { return e.count_heartbeats() == 3; });
 
   kit.when([](Example& e) { e.set_attribute("nope", 1); }).then_error<InvalidInput>();
@@ -39,7 +39,8 @@ TEST_CASE("test kit: failed expectations say what happened", "[testkit]") {
                         Catch::Contains("example.Example.AttributeChanged"));
   CHECK_THROWS_AS(outcome.then_state([](const Example& e) { return e.b() == 3; }), TestKitFailure);
   CHECK_THROWS_AS(outcome.then_error<InvalidInput>(), TestKitFailure);
-  CHECK_NOTHROW(outcome.then_events({{"example.Example.AttributeChanged", {{"name", "b"}, {"value", 2}}}}));
+  CHECK_NOTHROW(
+      outcome.then_events({{"example.Example.AttributeChanged", {{"name", "b"}, {"value", 2}}}}));
 }
 
 TEST_CASE("test kit: given a history of raw events", "[testkit]") {
@@ -47,6 +48,7 @@ TEST_CASE("test kit: given a history of raw events", "[testkit]") {
   source.beat_heart(2);
   EntityTestKit<Example> kit;
   kit.given(source.collect_pending_events());
-  kit.when([](Example& e) { e.beat_heart(); })
-      .then_state([](const Example& e) { return e.count_heartbeats() == 3 && e.foo() == "y"; });
+  kit.when([](Example& e) { e.beat_heart(); }).then_state([](const Example& e) {
+    return e.count_heartbeats() == 3 && e.foo() == "y";
+  });
 }

@@ -1,10 +1,10 @@
 // Ports of the reference's test_event_store and test_event_sourced_repository, over the
 // in-memory record manager.
-#include "domain/example.hpp"
 #include "persistence/event_store.hpp"
+#include "domain/canonical_json.hpp"
+#include "domain/example.hpp"
 #include "persistence/memory_record_manager.hpp"
 #include "persistence/memory_snapshot_store.hpp"
-#include "domain/canonical_json.hpp"
 #include "persistence/repository.hpp"
 
 #include <catch2/catch.hpp>
@@ -65,11 +65,9 @@ TEST_CASE("event store: bounded and paged reads in both directions", "[event_sto
   q.gt = 2;
   q.lte = 6;
   CHECK(versions(store->get_domain_events(e.id(), q)) == std::vector<std::int64_t>{3, 4, 5, 6});
-  CHECK(versions(store->get_domain_events(e.id(), q, 3)) ==
-        std::vector<std::int64_t>{3, 4, 5, 6});
+  CHECK(versions(store->get_domain_events(e.id(), q, 3)) == std::vector<std::int64_t>{3, 4, 5, 6});
   q.ascending = false;
-  CHECK(versions(store->get_domain_events(e.id(), q, 3)) ==
-        std::vector<std::int64_t>{6, 5, 4, 3});
+  CHECK(versions(store->get_domain_events(e.id(), q, 3)) == std::vector<std::int64_t>{6, 5, 4, 3});
   q.limit = 3;
   CHECK(versions(store->get_domain_events(e.id(), q, 2)) == std::vector<std::int64_t>{6, 5, 4});
   ReadQuery lt;
@@ -163,7 +161,7 @@ TEST_CASE("repository: a tampered stored event is a DataIntegrityError", "[repos
   forged_state["value"] = 3;  // tampered value, hash left as it was
   records->delete_records(e.id(), -1);
   store->store(events[0]);
-  records->append({e.id(), 0, {SequencedRecord{e.id(), 1, events[1].topic(),
-                                              canonical_json(forged_state)}}});
+  records->append(
+      {e.id(), 0, {SequencedRecord{e.id(), 1, events[1].topic(), canonical_json(forged_state)}}});
   CHECK_THROWS_AS(repo.get(e.id()), EventHashError);
 }
