@@ -1,5 +1,6 @@
 #include "domain/mapper.hpp"
 
+#include "domain/canonical_event_scanner.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
 #include "domain/event_type.hpp"
@@ -132,6 +133,7 @@ Event EventMapper::from_record(const SequencedRecord& record) const {
   }
   const std::string plain = cipher_ ? cipher_->decrypt(record.state) : std::string();
   const std::string_view text = cipher_ ? std::string_view(plain) : std::string_view(record.state);
+  if (auto event = from_canonical_text(text, record)) return std::move(*event);
   // The parsed state is only read from: allocate it from a stack buffer, and copy out the
   // event's own fields.
   unsigned char buffer[4096];
@@ -199,6 +201,33 @@ Event EventMapper::from_record(const SequencedRecord& record) const {
   const int current_version = registry_.schema_version(topic);
   return Event::restore(*id, version, timestamp, std::move(topic), std::move(previous_hash),
                         std::move(event_hash), std::move(data), current_version, hash_matches);
+}
+
+std::optional<Event> EventMapper::from_canonical_text(std::string_view text,
+                                                      const SequencedRecord& record) const {
+  auto scanned = scan_canonical_event(text, kMaxStoredDepth);
+  if (!scanned || !scanned->event_hash || !scanned->originator_id || !scanned->topic ||
+      !scanned->previous_hash || !scanned->originator_version || !scanned->timestamp) {
+    return std::nullopt;
+  }
+  auto& s = *scanned;
+  if (*s.topic != record.topic || *s.originator_version < 0) return std::nullopt;
+  int schema_version = 1;
+  if (s.schema_version) {
+    if (*s.schema_version < 1 || *s.schema_version > 1'000'000) return std::nullopt;
+    schema_version = static_cast<int>(*s.schema_version);
+  }
+  auto id = parse_uuid(*s.originator_id);
+  if (!id) return std::nullopt;
+  // Only bytes that hash to the stored event_hash take this path: a mismatch goes through
+  // the general decoder, which also tries the canonical re-encoding.
+  if (sha256_hex({s.before_hash, s.after_hash}) != *s.event_hash) return std::nullopt;
+  std::string topic(*s.topic);
+  registry_.upcast_and_validate(topic, schema_version, s.data);
+  const int current_version = registry_.schema_version(topic);
+  return Event::restore(*id, *s.originator_version, *s.timestamp, std::move(topic),
+                        std::string(*s.previous_hash), std::string(*s.event_hash),
+                        std::move(s.data), current_version, true);
 }
 
 SequencedRecord EventMapper::snapshot_to_record(const Snapshot& s) const {

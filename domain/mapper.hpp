@@ -10,6 +10,7 @@
 #include "domain/timebucketed_log.hpp"
 
 #include <memory>
+#include <optional>
 
 namespace es {
 
@@ -35,6 +36,10 @@ class EventMapper {
  private:
   std::string seal(std::string text) const;
   std::string open(const std::string& state) const;
+  // The fast decoder for the canonical form this library writes; nothing when `text` is in
+  // another form or fails a check (the general decoder then gives the precise error).
+  std::optional<Event> from_canonical_text(std::string_view text,
+                                           const SequencedRecord& record) const;
 
   std::shared_ptr<const AesGcmCipher> cipher_;
   const EventRegistry& registry_;
