@@ -341,6 +341,16 @@ RedisReply RedisConnection::read_reply() {
   return RedisReply(static_cast<redisReply*>(reply));
 }
 
+void RedisConnection::flush() {
+  if (context_ == nullptr || !unsent_) return;
+  SigpipeGuard guard;
+  int done = 0;
+  do {
+    if (redisBufferWrite(context_, &done) != REDIS_OK) fail_io("sending a command");
+  } while (!done);
+  unsent_ = false;
+}
+
 RedisReply RedisConnection::command(const RedisArgs& args) {
   append(args);
   return read_reply();

@@ -137,6 +137,9 @@ class RedisConnection {
   // dropped, so an exception between the two halves leaves no confusion behind.
   void append(const RedisArgs& args);
   RedisReply read_reply();
+  // Sends what append() buffered now, without waiting for a reply: the server works on it
+  // while the caller handles earlier replies.
+  void flush();
   std::size_t pending() const { return pending_; }
   // append() each, then read every reply.
   std::vector<RedisReply> pipeline(const std::vector<RedisArgs>& commands);

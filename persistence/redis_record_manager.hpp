@@ -40,6 +40,9 @@ class RedisRecordManager final : public RecordManager {
   void run_calls(RedisConnection& connection, const std::vector<AppendRequest>& requests,
                  std::vector<Call>& calls, std::vector<AppendResult>& results);
   std::int64_t highest_of(RedisConnection& connection, const std::string& key) const;
+  void read_pages_ahead(RedisConnection& connection, const std::string& key, const Uuid& id,
+                        std::int64_t first, std::int64_t last,
+                        std::vector<SequencedRecord>& out) const;
 
   std::shared_ptr<RedisPool> pool_;
   RedisStoreOptions options_;
