@@ -59,11 +59,15 @@ SequencedRecord decode_entry(const RedisReplyView& entry, const Uuid& id) {
   return record;
 }
 
-// Whether the server runs in cluster mode, where a script may only touch one hash slot.
+// Whether the server runs in cluster mode, where a script may only touch one hash slot. A
+// server that will not say (INFO renamed or refused) is taken for one.
 bool is_cluster_node(RedisConnection& connection) {
   auto info = connection.command({"INFO", "cluster"});
-  if (info.is_error()) throw_redis_error(info.view(), "asking whether Redis is a cluster node");
-  return info.str().find("cluster_enabled:1") != std::string_view::npos;
+  if (info.is_error()) {
+    if (is_unavailable_error(info.str())) throw_redis_error(info.view(), "opening the store");
+    return true;
+  }
+  return info.str().find("cluster_enabled:0") == std::string_view::npos;
 }
 
 }  // namespace
@@ -107,30 +111,63 @@ void RedisRecordManager::load_script(RedisConnection& connection) {
 std::vector<AppendResult> RedisRecordManager::append_batch(
     const std::vector<AppendRequest>& requests) {
   std::vector<AppendResult> results(requests.size());
-  // Group by partition, keeping the caller's order inside each group.
-  std::vector<std::vector<std::size_t>> by_partition(static_cast<std::size_t>(partitions()));
-  std::vector<std::size_t> sizes(requests.size());
+  std::vector<std::size_t> valid;
+  valid.reserve(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    const auto& request = requests[i];
-    if (auto problem = validate_append(request)) {
+    if (auto problem = validate_append(requests[i])) {
       results[i] = {AppendStatus::invalid, *problem};
-      continue;
+    } else {
+      valid.push_back(i);
     }
-    std::size_t bytes = 64;
-    for (const auto& r : request.records) bytes += r.topic.size() + r.state.size() + 16;
-    sizes[i] = bytes;
-    by_partition[static_cast<std::size_t>(keys_.partition_of(request.sequence_id))].push_back(i);
   }
-  // Pack the groups into calls of at most max_appends_per_call appends and max_bytes_per_call
-  // argument bytes (a larger single append goes alone).
+  auto calls = pack_calls(requests, valid);
+  if (calls.empty()) return results;
+
+  auto lease = pool_->acquire();
+  for (int attempt = 1;; ++attempt) {
+    bool crossslot = false;
+    run_calls(*lease, requests, calls, results, crossslot);
+    std::vector<std::size_t> unsent;
+    for (const auto& call : calls) {
+      if (call.done) continue;
+      for (const auto& group : call.groups) {
+        unsent.insert(unsent.end(), group.requests.begin(), group.requests.end());
+      }
+    }
+    if (unsent.empty()) break;
+    if (attempt == 3) throw StoreUnavailable("Redis keeps refusing the append script");
+    if (crossslot) {
+      // A proxy that enforces one hash slot per script without being a cluster node: one
+      // partition per call from now on.
+      cross_partition_calls_.store(false, std::memory_order_relaxed);
+      std::sort(unsent.begin(), unsent.end());
+      calls = pack_calls(requests, unsent);
+    } else {
+      load_script(*lease);  // NOSCRIPT: the server lost its scripts (a restart)
+    }
+  }
+  return results;
+}
+
+// Groups the requests by partition (the caller's order inside each group) and packs the groups
+// into calls of at most max_appends_per_call appends and max_bytes_per_call argument bytes (a
+// larger single append goes alone); one partition per call unless cross-partition calls are on.
+std::vector<RedisRecordManager::Call> RedisRecordManager::pack_calls(
+    const std::vector<AppendRequest>& requests, const std::vector<std::size_t>& indexes) const {
+  std::vector<std::vector<std::size_t>> by_partition(static_cast<std::size_t>(partitions()));
+  for (auto i : indexes) {
+    by_partition[static_cast<std::size_t>(keys_.partition_of(requests[i].sequence_id))].push_back(
+        i);
+  }
+  const bool cross = cross_partition_calls_.load(std::memory_order_relaxed);
   std::vector<Call> calls;
   for (std::size_t p = 0; p < by_partition.size(); ++p) {
     for (auto i : by_partition[p]) {
+      std::size_t bytes = 64;
+      for (const auto& r : requests[i].records) bytes += r.topic.size() + r.state.size() + 16;
       if (calls.empty() || calls.back().appends >= options_.max_appends_per_call ||
-          (calls.back().appends > 0 &&
-           calls.back().bytes + sizes[i] > options_.max_bytes_per_call) ||
-          (!cross_partition_calls_ &&
-           calls.back().groups.back().partition != static_cast<int>(p))) {
+          (calls.back().appends > 0 && calls.back().bytes + bytes > options_.max_bytes_per_call) ||
+          (!cross && calls.back().groups.back().partition != static_cast<int>(p))) {
         calls.emplace_back();
       }
       auto& call = calls.back();
@@ -139,27 +176,16 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
       }
       call.groups.back().requests.push_back(i);
       ++call.appends;
-      call.bytes += sizes[i];
+      call.bytes += bytes;
     }
   }
-  if (calls.empty()) return results;
-
-  auto lease = pool_->acquire();
-  run_calls(*lease, requests, calls, results);
-  if (std::any_of(calls.begin(), calls.end(), [](const Call& c) { return !c.done; })) {
-    // NOSCRIPT: the server lost its scripts (a restart); load again and resend those.
-    load_script(*lease);
-    run_calls(*lease, requests, calls, results);
-    if (std::any_of(calls.begin(), calls.end(), [](const Call& c) { return !c.done; })) {
-      throw StoreUnavailable("Redis keeps forgetting the append script");
-    }
-  }
-  return results;
+  return calls;
 }
 
 void RedisRecordManager::run_calls(RedisConnection& connection,
                                    const std::vector<AppendRequest>& requests,
-                                   std::vector<Call>& calls, std::vector<AppendResult>& results) {
+                                   std::vector<Call>& calls, std::vector<AppendResult>& results,
+                                   bool& crossslot) {
   std::vector<Call*> sent;
   std::string scratch;
   for (auto& call : calls) {
@@ -205,6 +231,10 @@ void RedisRecordManager::run_calls(RedisConnection& connection,
     if (reply.is_error()) {
       auto text = reply.str();
       if (text.substr(0, 8) == "NOSCRIPT") continue;  // resent by the caller
+      if (text.substr(0, 9) == "CROSSSLOT" && call->groups.size() > 1) {
+        crossslot = true;  // resent by the caller, one partition per call
+        continue;
+      }
       call->done = true;
       if (is_unavailable_error(text)) {
         unavailable = std::string(text.substr(0, 200));
@@ -289,21 +319,38 @@ std::vector<SequencedRecord> RedisRecordManager::read(const Uuid& id,
   return out;
 }
 
-// Reads versions [first, last] in pages of fixed version ranges (entry IDs are versions), one
-// page ahead of the one being decoded: Redis serialises the next page while this thread
-// decodes the current one (a recovery of 10,000 events is otherwise one wait after another).
+// Reads versions [first, last]. The first round trip asks for the first page by COUNT (which
+// skips a deleted prefix) and for the highest version in range; a longer stream is then read
+// in fixed version ranges (entry IDs are versions), one page ahead of the one being decoded:
+// Redis serialises the next page while this thread decodes the current one.
 void RedisRecordManager::read_pages_ahead(RedisConnection& connection, const std::string& key,
                                           const Uuid& id, std::int64_t first, std::int64_t last,
                                           std::vector<SequencedRecord>& out) const {
-  if (last == kMaxPosition) last = highest_of(connection, key);
-  if (last < first) return;
-  const auto page = static_cast<std::int64_t>(options_.read_page_size);
-  out.reserve(static_cast<std::size_t>(std::min<std::int64_t>(last - first + 1, 1 << 20)));
-  std::int64_t next = first;  // the first version of the next page to request
+  const auto page =
+      static_cast<std::int64_t>(std::clamp<std::size_t>(options_.read_page_size, 1, 1 << 20));
+  const std::string lo = std::to_string(first);
+  const std::string hi = last == kMaxPosition ? "+" : std::to_string(last);
+  const std::string count = std::to_string(page);
+  connection.append(RedisArgs{"XRANGE", key, lo, hi, "COUNT", count});
+  connection.append(RedisArgs{"XREVRANGE", key, hi, lo, "COUNT", "1"});
+  auto head = connection.read_reply();
+  auto top = connection.read_reply();
+  const std::string what = "reading the events of " + to_string(id);
+  if (head.is_error()) throw_read_error(head.view(), what);
+  if (top.is_error()) throw_read_error(top.view(), what);
+  for (std::size_t i = 0; i < head.size(); ++i) out.push_back(decode_entry(head[i], id));
+  if (static_cast<std::int64_t>(head.size()) < page || top.size() == 0) return;
+  const auto highest = parse_exact_id(top[0][0].str());
+  if (!highest) throw RecordDecodingError("a stream's top entry id is not of the form <n>-1");
+  last = std::min(last, *highest);
+  std::int64_t next = out.back().position + 1;  // the first version of the next page
+  if (next > last) return;
+  out.reserve(out.size() +
+              static_cast<std::size_t>(std::min<std::int64_t>(last - next + 1, 1 << 20)));
   auto send_next_page = [&] {
     const std::int64_t to = last - next < page ? last : next + page - 1;
-    const std::string lo = std::to_string(next), hi = std::to_string(to);
-    connection.append(RedisArgs{"XRANGE", key, lo, hi});
+    const std::string from_text = std::to_string(next), to_text = std::to_string(to);
+    connection.append(RedisArgs{"XRANGE", key, from_text, to_text});
     connection.flush();
     next = to + 1;
   };
@@ -312,7 +359,7 @@ void RedisRecordManager::read_pages_ahead(RedisConnection& connection, const std
   while (connection.pending() > 0) {
     auto reply = connection.read_reply();
     if (next <= last) send_next_page();
-    if (reply.is_error()) throw_read_error(reply.view(), "reading the events of " + to_string(id));
+    if (reply.is_error()) throw_read_error(reply.view(), what);
     for (std::size_t i = 0; i < reply.size(); ++i) out.push_back(decode_entry(reply[i], id));
   }
 }

@@ -8,6 +8,7 @@
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_keys.hpp"
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -37,8 +38,10 @@ class RedisRecordManager final : public RecordManager {
  private:
   struct Call;
   void load_script(RedisConnection& connection);
+  std::vector<Call> pack_calls(const std::vector<AppendRequest>& requests,
+                               const std::vector<std::size_t>& indexes) const;
   void run_calls(RedisConnection& connection, const std::vector<AppendRequest>& requests,
-                 std::vector<Call>& calls, std::vector<AppendResult>& results);
+                 std::vector<Call>& calls, std::vector<AppendResult>& results, bool& crossslot);
   std::int64_t highest_of(RedisConnection& connection, const std::string& key) const;
   void read_pages_ahead(RedisConnection& connection, const std::string& key, const Uuid& id,
                         std::int64_t first, std::int64_t last,
@@ -48,7 +51,8 @@ class RedisRecordManager final : public RecordManager {
   RedisStoreOptions options_;
   RedisKeys keys_;
   std::string script_sha_;
-  bool cross_partition_calls_ = false;  // several partitions per EVALSHA (not a cluster node)
+  // Several partitions per EVALSHA: not a cluster node, and no CROSSSLOT refusal seen.
+  std::atomic<bool> cross_partition_calls_{false};
 };
 
 }  // namespace es

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -286,6 +287,14 @@ TEMPLATE_TEST_CASE("journal spec: paging across more than 1000 records", "[journ
   query = q();
   query.gt = 2499;
   CHECK(records->read(id, query).empty());
+  // A huge explicit bound ends at the stream's top, at once.
+  query = q();
+  query.lt = std::numeric_limits<std::int64_t>::max();
+  CHECK(positions(records->read(id, query)) == span(0, 2499));
+  query = q();
+  query.gte = 2000;
+  query.lte = std::numeric_limits<std::int64_t>::max() - 5;
+  CHECK(positions(records->read(id, query)) == span(2000, 2499));
   records->delete_records(id, 1999);
   CHECK(positions(records->read(id, q())) == span(2000, 2499));
   query = q();
