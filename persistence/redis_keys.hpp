@@ -29,9 +29,12 @@ struct RedisStoreOptions {
   // Appends per EVALSHA call and their argument bytes (a larger single append goes alone).
   std::size_t max_appends_per_call = 64;
   std::size_t max_bytes_per_call = std::size_t{1} << 20;
-  // Appends of several partitions in one call when the server is not a Redis Cluster node
-  // (where a script may only touch one hash slot, so each call holds one partition).
-  bool cross_partition_calls = true;
+  // Appends of several partitions in one script call (fewer calls per append). `detect`: when
+  // the server says it is not a Redis Cluster node, where a script may only touch one hash
+  // slot. `always`: for a plain Redis whose INFO is not available. Either way a CROSSSLOT
+  // refusal (a proxy enforcing slots) turns it off for the store's lifetime.
+  enum class CrossPartitionCalls { detect, never, always };
+  CrossPartitionCalls cross_partition_calls = CrossPartitionCalls::detect;
   // COUNT of each XRANGE page when reading.
   std::size_t read_page_size = 1000;
 };

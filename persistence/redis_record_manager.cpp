@@ -92,7 +92,18 @@ RedisRecordManager::RedisRecordManager(std::shared_ptr<RedisPool> pool, RedisSto
   if (options_.max_appends_per_call == 0) options_.max_appends_per_call = 1;
   if (options_.read_page_size == 0) options_.read_page_size = 1000;
   auto lease = pool_->acquire();
-  cross_partition_calls_ = options_.cross_partition_calls && !is_cluster_node(*lease);
+  using Cross = RedisStoreOptions::CrossPartitionCalls;
+  switch (options_.cross_partition_calls) {
+    case Cross::detect:
+      cross_partition_calls_ = !is_cluster_node(*lease);
+      break;
+    case Cross::never:
+      cross_partition_calls_ = false;
+      break;
+    case Cross::always:
+      cross_partition_calls_ = true;
+      break;
+  }
   load_script(*lease);
 }
 

@@ -197,4 +197,34 @@ TEST_CASE("every key of an append maps to one Redis Cluster slot and the script 
   REQUIRE(refused.size() == 1);
   CHECK(refused[0].status == AppendStatus::invalid);
   CHECK(refused[0].message.find("MOVED") != std::string::npos);
+
+  // A store told to put several partitions in one call (as behind a proxy that hides the
+  // cluster): the node refuses with CROSSSLOT, and the store sends the appends again, one
+  // partition per call, so both are stored.
+  std::vector<int> local;  // partitions whose slot is on the meta master
+  for (int p = 0; p < 16; ++p) {
+    if (cluster.master_of(cluster.slot(keys.log(p))) == meta_master) local.push_back(p);
+  }
+  REQUIRE(local.size() >= 2);
+  auto fresh_in = [&](int partition) {
+    for (;;) {
+      auto uuid = new_uuid();
+      if (keys.partition_of(uuid) == partition) return uuid;
+    }
+  };
+  RedisStoreOptions forced;
+  forced.cross_partition_calls = RedisStoreOptions::CrossPartitionCalls::always;
+  RedisRecordManager proxied(pool_for(meta_master), forced);
+  const Uuid first = fresh_in(local[0]), second = fresh_in(local[1]);
+  auto both = proxied.append_batch({record(first), record(second)});
+  REQUIRE(both.size() == 2);
+  CHECK(both[0].status == AppendStatus::stored);
+  CHECK(both[1].status == AppendStatus::stored);
+  CHECK(proxied.highest_position(first) == 0);
+  CHECK(proxied.highest_position(second) == 0);
+  // From then on one partition per call: no further refusal.
+  const Uuid third = fresh_in(local[0]), fourth = fresh_in(local[1]);
+  auto again_both = proxied.append_batch({record(third), record(fourth)});
+  CHECK(again_both.at(0).status == AppendStatus::stored);
+  CHECK(again_both.at(1).status == AppendStatus::stored);
 }

@@ -59,7 +59,7 @@ struct RedisBackend {
 struct RedisOnePartitionPerCallBackend : RedisBackend {
   std::shared_ptr<RecordManager> records(int partitions = kDefaultPartitions) {
     auto o = options(partitions);
-    o.cross_partition_calls = false;
+    o.cross_partition_calls = RedisStoreOptions::CrossPartitionCalls::never;
     return std::make_shared<RedisRecordManager>(test::redis_pool(), o);
   }
 };
