@@ -40,8 +40,8 @@ void ExampleApplication::start() {
     rt->journals.push_back(
         spawn_journal_writer(sys, config_.stores.events, {config_.journal_max_batch}));
   }
-  rt->loader =
-      spawn_loader_pool(sys, config_.stores.events, config_.stores.snapshots, config_.loaders);
+  rt->loader = spawn_loader_pool(sys, config_.stores.events, config_.stores.snapshots, rt->mapper,
+                                 config_.loaders);
   rt->snapshot_writer = spawn_snapshot_writer(sys, config_.stores.snapshots);
   rt->bus = std::make_shared<EventBus>();
   rt->partitions = config_.stores.events->partitions();

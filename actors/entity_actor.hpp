@@ -55,9 +55,14 @@ void restore_from(entity_pointer<Model> self, StoredHistory& history) {
       entity->restore_snapshot(snapshot);
       st.snapshot_version = snapshot.originator_version;
     }
-    for (const auto& record : history.events) {
+    if (history.failure) {
+      st.entity.reset();
+      st.failure = history.failure;
+      return;
+    }
+    for (const auto& event : history.events) {
       if (!entity) entity.emplace();
-      entity->apply(st.rt->mapper->from_record(record));
+      entity->apply(event);
     }
     st.entity = std::move(entity);
   } catch (...) {
@@ -258,6 +263,11 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
             .then(
                 [=](StoredHistory& history) mutable {
                   auto& st = self->state;
+                  if (history.failure) {
+                    promise.deliver(history.failure);
+                    complete<Model>(self);
+                    return;
+                  }
                   try {
                     std::optional<Entity> entity;
                     if (history.has_snapshot) {
@@ -265,9 +275,9 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
                       entity->restore_snapshot(
                           st.rt->mapper->snapshot_from_record(history.snapshot));
                     }
-                    for (const auto& r : history.events) {
+                    for (const auto& event : history.events) {
                       if (!entity) entity.emplace();
-                      entity->apply(st.rt->mapper->from_record(r));
+                      entity->apply(event);
                     }
                     if (!entity || entity->is_discarded()) {
                       promise.deliver(not_found<Model>(self));
@@ -292,15 +302,16 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
                       false)
             .then(
                 [=](StoredHistory& history) mutable {
-                  auto& st = self->state;
-                  if (history.events.empty()) {
+                  if (history.failure) {
+                    promise.deliver(history.failure);
+                  } else if (history.events.empty()) {
                     promise.deliver(not_found<Model>(self));
                   } else {
                     try {
                       std::vector<EventView> views;
                       views.reserve(history.events.size());
-                      for (const auto& r : history.events) {
-                        views.push_back(to_event_view<Model>(st.rt->mapper->from_record(r)));
+                      for (const auto& event : history.events) {
+                        views.push_back(to_event_view<Model>(event));
                       }
                       promise.deliver(std::move(views));
                     } catch (...) {

@@ -2,10 +2,12 @@
 // serialize it between nodes; local-only payloads are marked as such at the bottom.
 #pragma once
 
+#include "domain/event.hpp"
 #include "domain/sequenced_record.hpp"
 #include "persistence/record_manager.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -56,11 +58,13 @@ typename Inspector::result_type inspect(Inspector& f, RepositoryStats& x) {
 }
 
 // What a loader read of one entity: its latest snapshot at or below a version (if asked
-// and present) and the event records after it. Local only.
+// and present) and the events after it. Local only.
 struct StoredHistory {
   bool has_snapshot = false;
   SequencedRecord snapshot;
-  std::vector<SequencedRecord> events;
+  std::vector<Event> events;  // decoded by the loader, page by page as they were read
+  // Why decoding stopped (a corrupt or unknown stored event): the entity reports it.
+  caf::error failure;
 };
 
 }  // namespace es

@@ -105,8 +105,12 @@ log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
   };
 }
 
+// Thrown out of a page handler to stop reading once a stored event cannot be decoded.
+struct StopReading {};
+
 caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> records,
-                     std::shared_ptr<SnapshotStore> snapshots) {
+                     std::shared_ptr<SnapshotStore> snapshots,
+                     std::shared_ptr<const EventMapper> mapper) {
   return {
       [=](load_atom, const Uuid& id, std::int64_t max_version,
           bool use_snapshot) -> caf::result<StoredHistory> {
@@ -123,7 +127,20 @@ caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> rec
           ReadQuery query;
           if (history.has_snapshot) query.gt = history.snapshot.position;
           if (bound) query.lte = *bound;
-          history.events = records->read(id, query);
+          // Each page is decoded while the store fetches the next one.
+          try {
+            records->read_pages(id, query, [&](std::vector<SequencedRecord>&& page) {
+              history.events.reserve(history.events.size() + page.size());
+              try {
+                for (const auto& record : page)
+                  history.events.push_back(mapper->from_record(record));
+              } catch (...) {
+                history.failure = current_exception_to_error();
+                throw StopReading{};
+              }
+            });
+          } catch (const StopReading&) {
+          }
           return history;
         } catch (...) {
           return current_exception_to_error();
@@ -149,9 +166,10 @@ log_writer_actor spawn_log_writer(caf::actor_system& sys, std::shared_ptr<LogSto
 }
 
 caf::actor spawn_loader_pool(caf::actor_system& sys, std::shared_ptr<RecordManager> records,
-                             std::shared_ptr<SnapshotStore> snapshots, std::size_t workers) {
-  auto factory = [&sys, records, snapshots] {
-    return sys.spawn<caf::detached>(loader, records, snapshots);
+                             std::shared_ptr<SnapshotStore> snapshots,
+                             std::shared_ptr<const EventMapper> mapper, std::size_t workers) {
+  auto factory = [&sys, records, snapshots, mapper] {
+    return sys.spawn<caf::detached>(loader, records, snapshots, mapper);
   };
   return caf::actor_pool::make(sys.dummy_execution_unit(), std::max<std::size_t>(workers, 1),
                                factory, caf::actor_pool::round_robin());

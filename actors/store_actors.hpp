@@ -11,6 +11,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "domain/mapper.hpp"
 #include "persistence/log_store.hpp"
 #include "persistence/record_manager.hpp"
 #include "persistence/snapshot_store.hpp"
@@ -49,8 +50,11 @@ snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys,
 log_writer_actor spawn_log_writer(caf::actor_system& sys, std::shared_ptr<LogStore> logs);
 
 // A pool of `workers` loaders. Request: (load_atom, Uuid id, int64 max_version,
-// bool use_snapshot) -> StoredHistory; max_version < 0 means the latest.
+// bool use_snapshot) -> StoredHistory; max_version < 0 means the latest. A loader decodes
+// the events with `mapper` (verifying each event's own hash; the chain is the entity's to
+// check) while the store reads the next page.
 caf::actor spawn_loader_pool(caf::actor_system& sys, std::shared_ptr<RecordManager> records,
-                             std::shared_ptr<SnapshotStore> snapshots, std::size_t workers);
+                             std::shared_ptr<SnapshotStore> snapshots,
+                             std::shared_ptr<const EventMapper> mapper, std::size_t workers);
 
 }  // namespace es

@@ -24,6 +24,12 @@ std::optional<std::string> validate_append(const AppendRequest& request) {
   return std::nullopt;
 }
 
+void RecordManager::read_pages(const Uuid& id, const ReadQuery& query,
+                               const PageHandler& on_page) const {
+  auto records = read(id, query);
+  if (!records.empty()) on_page(std::move(records));
+}
+
 void RecordManager::append(const AppendRequest& request) {
   auto results = append_batch({request});
   const auto& r = results.at(0);

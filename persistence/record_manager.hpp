@@ -6,6 +6,7 @@
 #include "domain/sequenced_record.hpp"
 #include "persistence/read_query.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,12 @@ class RecordManager {
 
   // Records of one sequence within the query's bounds, in the query's direction.
   virtual std::vector<SequencedRecord> read(const Uuid& id, const ReadQuery& query) const = 0;
+
+  // The same records, handed over page by page as they arrive, so that the caller works on
+  // one page while the backend fetches the next (a recovery decodes while Redis reads).
+  // This default hands over everything read() returns as one page.
+  using PageHandler = std::function<void(std::vector<SequencedRecord>&&)>;
+  virtual void read_pages(const Uuid& id, const ReadQuery& query, const PageHandler& on_page) const;
 
   std::optional<SequencedRecord> most_recent(const Uuid& id) const;
 

@@ -300,7 +300,14 @@ std::vector<SequencedRecord> RedisRecordManager::read(const Uuid& id,
   const std::string key = keys_.entity(id);
   auto lease = pool_->acquire();
   if (query.ascending && !query.limit) {
-    read_pages_ahead(*lease, key, id, first, last, out);
+    read_pages_ahead(*lease, key, id, first, last, [&](std::vector<SequencedRecord>&& page) {
+      if (out.empty()) {
+        out = std::move(page);
+      } else {
+        out.insert(out.end(), std::make_move_iterator(page.begin()),
+                   std::make_move_iterator(page.end()));
+      }
+    });
     return out;
   }
   const std::size_t limit = query.limit.value_or(std::numeric_limits<std::size_t>::max());
@@ -330,13 +337,26 @@ std::vector<SequencedRecord> RedisRecordManager::read(const Uuid& id,
   return out;
 }
 
+void RedisRecordManager::read_pages(const Uuid& id, const ReadQuery& query,
+                                    const PageHandler& on_page) const {
+  auto range = query.range();
+  if (!query.ascending || query.limit || !range || range->second < range->first) {
+    RecordManager::read_pages(id, query, on_page);
+    return;
+  }
+  auto lease = pool_->acquire();
+  read_pages_ahead(*lease, keys_.entity(id), id, std::max<std::int64_t>(range->first, 0),
+                   range->second, on_page);
+}
+
 // Reads versions [first, last]. The first round trip asks for the first page by COUNT (which
 // skips a deleted prefix) and for the highest version in range; a longer stream is then read
-// in fixed version ranges (entry IDs are versions), one page ahead of the one being decoded:
-// Redis serialises the next page while this thread decodes the current one.
+// in fixed version ranges (entry IDs are versions), one page ahead of the one being handled:
+// Redis serialises the next page while the caller works on the current one.
 void RedisRecordManager::read_pages_ahead(RedisConnection& connection, const std::string& key,
                                           const Uuid& id, std::int64_t first, std::int64_t last,
-                                          std::vector<SequencedRecord>& out) const {
+                                          const PageHandler& on_page) const {
+  if (last < first) return;
   const auto page =
       static_cast<std::int64_t>(std::clamp<std::size_t>(options_.read_page_size, 1, 1 << 20));
   const std::string lo = std::to_string(first);
@@ -349,15 +369,17 @@ void RedisRecordManager::read_pages_ahead(RedisConnection& connection, const std
   const std::string what = "reading the events of " + to_string(id);
   if (head.is_error()) throw_read_error(head.view(), what);
   if (top.is_error()) throw_read_error(top.view(), what);
-  for (std::size_t i = 0; i < head.size(); ++i) out.push_back(decode_entry(head[i], id));
-  if (static_cast<std::int64_t>(head.size()) < page || top.size() == 0) return;
-  const auto highest = parse_exact_id(top[0][0].str());
-  if (!highest) throw RecordDecodingError("a stream's top entry id is not of the form <n>-1");
-  last = std::min(last, *highest);
-  std::int64_t next = out.back().position + 1;  // the first version of the next page
-  if (next > last) return;
-  out.reserve(out.size() +
-              static_cast<std::size_t>(std::min<std::int64_t>(last - next + 1, 1 << 20)));
+  std::vector<SequencedRecord> records;
+  records.reserve(head.size());
+  for (std::size_t i = 0; i < head.size(); ++i) records.push_back(decode_entry(head[i], id));
+  if (records.empty()) return;
+  std::int64_t next = records.back().position + 1;  // the first version of the next page
+  const bool more = static_cast<std::int64_t>(head.size()) == page && top.size() > 0;
+  if (more) {
+    const auto highest = parse_exact_id(top[0][0].str());
+    if (!highest) throw RecordDecodingError("a stream's top entry id is not of the form <n>-1");
+    last = std::min(last, *highest);
+  }
   auto send_next_page = [&] {
     const std::int64_t to = last - next < page ? last : next + page - 1;
     const std::string from_text = std::to_string(next), to_text = std::to_string(to);
@@ -365,13 +387,19 @@ void RedisRecordManager::read_pages_ahead(RedisConnection& connection, const std
     connection.flush();
     next = to + 1;
   };
-  send_next_page();
-  if (next <= last) send_next_page();
+  if (more && next <= last) {
+    send_next_page();
+    if (next <= last) send_next_page();
+  }
+  on_page(std::move(records));
   while (connection.pending() > 0) {
     auto reply = connection.read_reply();
     if (next <= last) send_next_page();
     if (reply.is_error()) throw_read_error(reply.view(), what);
-    for (std::size_t i = 0; i < reply.size(); ++i) out.push_back(decode_entry(reply[i], id));
+    records.clear();
+    records.reserve(reply.size());
+    for (std::size_t i = 0; i < reply.size(); ++i) records.push_back(decode_entry(reply[i], id));
+    if (!records.empty()) on_page(std::move(records));
   }
 }
 

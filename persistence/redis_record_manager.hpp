@@ -23,6 +23,8 @@ class RedisRecordManager final : public RecordManager {
 
   std::vector<AppendResult> append_batch(const std::vector<AppendRequest>& requests) override;
   std::vector<SequencedRecord> read(const Uuid& id, const ReadQuery& query) const override;
+  void read_pages(const Uuid& id, const ReadQuery& query,
+                  const PageHandler& on_page) const override;
   std::int64_t highest_position(const Uuid& id) const override;
   SequenceIdPage list_sequence_ids(const std::string& cursor, std::size_t count) const override;
   void delete_records(const Uuid& id, std::int64_t to_position) override;
@@ -44,8 +46,7 @@ class RedisRecordManager final : public RecordManager {
                  std::vector<Call>& calls, std::vector<AppendResult>& results, bool& crossslot);
   std::int64_t highest_of(RedisConnection& connection, const std::string& key) const;
   void read_pages_ahead(RedisConnection& connection, const std::string& key, const Uuid& id,
-                        std::int64_t first, std::int64_t last,
-                        std::vector<SequencedRecord>& out) const;
+                        std::int64_t first, std::int64_t last, const PageHandler& on_page) const;
 
   std::shared_ptr<RedisPool> pool_;
   RedisStoreOptions options_;

@@ -254,6 +254,43 @@ TEST_CASE("a tampered stored event makes only that entity report DataIntegrityEr
   CHECK(copy.events->read(bad_id, {}).size() == 2);  // nothing written for the broken one
 }
 
+TEST_CASE("an undecodable stored event is reported by that entity, on every read path",
+          "[actors][integrity]") {
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  ExampleApplication app(config_for(backend));
+  auto created = app.create_new_example("x");
+  auto id = *parse_uuid(created.id);
+  app.set_attribute(id, "a", 1);
+  auto records = app.stores().events->read(id, {});
+  REQUIRE(records.size() == 2);
+  auto other = app.create_new_example("y");
+  auto other_id = *parse_uuid(other.id);
+  for (const auto& [topic, state] : std::vector<std::pair<std::string, std::string>>{
+           {records[1].topic, "{\"truncated\":"},                 // not JSON
+           {"example.Example.NoSuchEvent", records[1].state}}) {  // unknown topic
+    INFO(topic << " " << state);
+    Stores copy = test::make_stores(backend);
+    copy.events->append({id, -1, {records[0]}});
+    copy.events->append({id, 0, {SequencedRecord{id, 1, topic, state}}});
+    copy.events->append({other_id, -1, app.stores().events->read(other_id, {})});
+    auto cfg = config_for(backend);
+    cfg.stores = copy;
+    ExampleApplication reopened(std::move(cfg));
+    if (topic == records[1].topic) {  // a decoding failure is a DataIntegrityError
+      CHECK_THROWS_AS(reopened.get(id), DataIntegrityError);
+      CHECK_THROWS_AS(reopened.set_attribute(id, "a", 3), DataIntegrityError);
+      CHECK_THROWS_AS(reopened.events(id), DataIntegrityError);
+    } else {
+      CHECK_THROWS_AS(reopened.get(id), TopicResolutionError);
+      CHECK_THROWS_AS(reopened.set_attribute(id, "a", 3), TopicResolutionError);
+      CHECK_THROWS_AS(reopened.events(id), TopicResolutionError);
+    }
+    CHECK(reopened.get(other_id).foo_json == "\"y\"");
+    CHECK(copy.events->read(id, {}).size() == 2);  // nothing written for the broken one
+  }
+}
+
 TEST_CASE("past max_in_flight, requests are refused as overloaded", "[actors][overload]") {
   auto backend = ES_EACH_BACKEND();
   INFO(test::to_string(backend));

@@ -272,6 +272,19 @@ TEMPLATE_TEST_CASE("journal spec: paging across more than 1000 records", "[journ
   query.limit = 1500;
   CHECK(positions(records->read(id, query)) == span(2000, 501));
   CHECK(records->highest_position(id) == 2499);
+  // Page by page: the pages in order make up the same records (Redis: pages of 1,000).
+  std::vector<SequencedRecord> paged;
+  std::vector<std::size_t> sizes;
+  records->read_pages(id, q(), [&](std::vector<SequencedRecord>&& page) {
+    sizes.push_back(page.size());
+    paged.insert(paged.end(), page.begin(), page.end());
+  });
+  CHECK(paged == records->read(id, q()));
+  CHECK_FALSE(sizes.empty());
+  for (auto n : sizes) CHECK(n > 0);
+  query = q();
+  query.gte = 2600;
+  records->read_pages(id, query, [&](std::vector<SequencedRecord>&&) { FAIL("no page expected"); });
   // Whole ranges without a limit, on and around page boundaries (Redis reads these a page
   // ahead by version ranges).
   for (std::int64_t from : {0, 1, 999, 1000, 1001, 2499}) {
