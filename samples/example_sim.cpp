@@ -268,6 +268,25 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[index];
 }
 
+// The recovery check: a new application rebuilds every entity from the store alone, and each
+// is compared with what the simulation expects. Returns the seconds it took.
+double recover_all(const ApplicationConfig& config, std::vector<Expected>& expected,
+                   const Options& opt, Progress& report) {
+  ExampleApplication fresh(config);
+  Targets local{{fresh.repository()}, {"local"}, caf::duration{caf::infinite}};
+  return run_phase(fresh.system(), local, Phase::verify, expected, opt, report, "recover");
+}
+
+struct LatencySummary {
+  double p50, p99, max;
+};
+
+LatencySummary latency_summary(Progress& report) {
+  auto& all = report.latencies_ms;
+  std::sort(all.begin(), all.end());
+  return {percentile(all, 0.50), percentile(all, 0.99), all.empty() ? 0 : all.back()};
+}
+
 // Workers for the actors. By default one core is left to what runs beside them: the store's
 // I/O threads (journal writers, loaders) and, on one machine, redis-server. On the 2-core
 // benchmark machine 1 worker gave 26,000 - 34,000 events/s against 23,000 with 2
@@ -316,18 +335,9 @@ int run(const Options& opt) {
   }  // every actor stops here: the next application starts from the store alone
   const long long memory_after = redis_used_memory(setup);
 
-  double verify_secs = 0;
-  {
-    ExampleApplication fresh(config);
-    Targets local{{fresh.repository()}, {"local"}, caf::duration{caf::infinite}};
-    verify_secs = run_phase(fresh.system(), local, Phase::verify, expected, opt, report, "recover");
-  }
-
-  std::sort(report.latencies_ms.begin(), report.latencies_ms.end());
+  const double verify_secs = recover_all(config, expected, opt, report);
   const double events_per_s = drive_secs > 0 ? static_cast<double>(opt.commands) / drive_secs : 0;
-  const double p50 = percentile(report.latencies_ms, 0.50);
-  const double p99 = percentile(report.latencies_ms, 0.99);
-  const double max = report.latencies_ms.empty() ? 0 : report.latencies_ms.back();
+  const auto [p50, p99, max] = latency_summary(report);
   const double rss = rss_peak_mib();
   std::printf("\nsummary\n");
   std::printf("  events persisted     %lld (+%lld Created) in %.2f s: %.0f events/s\n",
@@ -409,18 +419,9 @@ int run_cluster(const Options& opt, const samples::ClientSettings& client) {
     read_secs = run_phase(sys, targets, Phase::verify, expected, opt, report, "read");
     targets.repositories.clear();  // before the actor system goes
   }
-  double verify_secs = 0;
-  {
-    ExampleApplication fresh(config);
-    Targets local{{fresh.repository()}, {"local"}, caf::duration{caf::infinite}};
-    verify_secs = run_phase(fresh.system(), local, Phase::verify, expected, opt, report, "recover");
-  }
-
-  std::sort(report.latencies_ms.begin(), report.latencies_ms.end());
+  const double verify_secs = recover_all(config, expected, opt, report);
   const double events_per_s = drive_secs > 0 ? static_cast<double>(opt.commands) / drive_secs : 0;
-  const double p50 = percentile(report.latencies_ms, 0.50);
-  const double p99 = percentile(report.latencies_ms, 0.99);
-  const double max = report.latencies_ms.empty() ? 0 : report.latencies_ms.back();
+  const auto [p50, p99, max] = latency_summary(report);
   std::printf("\nsummary\n");
   std::printf("  events persisted     %lld (+%lld Created) in %.2f s: %.0f events/s\n",
               static_cast<long long>(opt.commands), static_cast<long long>(opt.entities),
