@@ -1,6 +1,7 @@
 #include "actors/store_actors.hpp"
 
 #include "actors/error_code.hpp"
+#include "domain/errors.hpp"
 
 #include <caf/actor_pool.hpp>
 #include <caf/event_based_actor.hpp>
@@ -130,7 +131,6 @@ caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> rec
           // Each page is decoded while the store fetches the next one.
           try {
             records->read_pages(id, query, [&](std::vector<SequencedRecord>&& page) {
-              history.events.reserve(history.events.size() + page.size());
               try {
                 for (const auto& record : page)
                   history.events.push_back(mapper->from_record(record));
@@ -140,6 +140,10 @@ caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> rec
               }
             });
           } catch (const StopReading&) {
+          } catch (const DataIntegrityError&) {
+            // An entry the store itself cannot decode: the entity's data is broken, the store
+            // is not unavailable.
+            history.failure = current_exception_to_error();
           }
           return history;
         } catch (...) {

@@ -3,6 +3,7 @@
 #include "actors/backends.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
+#include "persistence/redis_record_manager.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -289,6 +290,26 @@ TEST_CASE("an undecodable stored event is reported by that entity, on every read
     CHECK(reopened.get(other_id).foo_json == "\"y\"");
     CHECK(copy.events->read(id, {}).size() == 2);  // nothing written for the broken one
   }
+}
+
+TEST_CASE("a Redis entry the store cannot decode is a DataIntegrityError, not unavailability",
+          "[actors][integrity]") {
+  const auto prefix = test::fresh_prefix();
+  RedisStoreOptions options;
+  options.key_prefix = prefix;
+  auto cfg = config_for(test::Backend::redis);
+  cfg.stores = redis_stores(test::redis_pool(), options);
+  ExampleApplication app(cfg);
+  auto id = *parse_uuid(app.create_new_example("x").id);
+  auto redis = std::dynamic_pointer_cast<RedisRecordManager>(app.stores().events);
+  REQUIRE(redis);
+  // Version 1 with a field the stored format does not have.
+  auto added = test::redis_pool()->acquire()->command(
+      {"XADD", redis->keys().entity(id), "1-1", "topic", "example.Example.Heartbeat", "oops", "x"});
+  REQUIRE_FALSE(added.is_error());
+  ExampleApplication reopened(cfg);
+  CHECK_THROWS_AS(reopened.get(id), DataIntegrityError);
+  CHECK_THROWS_AS(reopened.events(id), DataIntegrityError);
 }
 
 TEST_CASE("past max_in_flight, requests are refused as overloaded", "[actors][overload]") {
