@@ -47,6 +47,11 @@ template <class Model>
 void restore_from(entity_pointer<Model> self, StoredHistory& history) {
   auto& st = self->state;
   st.failure = caf::error{};
+  if (history.failure) {
+    st.entity.reset();
+    st.failure = history.failure;
+    return;
+  }
   try {
     std::optional<typename Model::Entity> entity;
     if (history.has_snapshot) {
@@ -54,11 +59,6 @@ void restore_from(entity_pointer<Model> self, StoredHistory& history) {
       entity.emplace();
       entity->restore_snapshot(snapshot);
       st.snapshot_version = snapshot.originator_version;
-    }
-    if (history.failure) {
-      st.entity.reset();
-      st.failure = history.failure;
-      return;
     }
     for (const auto& event : history.events) {
       if (!entity) entity.emplace();

@@ -119,17 +119,17 @@ caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> rec
           StoredHistory history;
           std::optional<std::int64_t> bound;
           if (max_version >= 0) bound = max_version;
-          if (use_snapshot && snapshots) {
-            if (auto s = snapshots->latest(id, bound)) {
-              history.has_snapshot = true;
-              history.snapshot = std::move(*s);
-            }
-          }
-          ReadQuery query;
-          if (history.has_snapshot) query.gt = history.snapshot.position;
-          if (bound) query.lte = *bound;
-          // Each page is decoded while the store fetches the next one.
           try {
+            if (use_snapshot && snapshots) {
+              if (auto s = snapshots->latest(id, bound)) {
+                history.has_snapshot = true;
+                history.snapshot = std::move(*s);
+              }
+            }
+            ReadQuery query;
+            if (history.has_snapshot) query.gt = history.snapshot.position;
+            if (bound) query.lte = *bound;
+            // Each page is decoded while the store fetches the next one.
             records->read_pages(id, query, [&](std::vector<SequencedRecord>&& page) {
               try {
                 for (const auto& record : page)
@@ -141,8 +141,8 @@ caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> rec
             });
           } catch (const StopReading&) {
           } catch (const DataIntegrityError&) {
-            // An entry the store itself cannot decode: the entity's data is broken, the store
-            // is not unavailable.
+            // A snapshot or an entry the store itself cannot decode: the entity's data is
+            // broken, the store is not unavailable.
             history.failure = current_exception_to_error();
           }
           return history;

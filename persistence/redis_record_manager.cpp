@@ -136,8 +136,8 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
 
   auto lease = pool_->acquire();
   for (int attempt = 1;; ++attempt) {
-    bool crossslot = false;
-    run_calls(*lease, requests, calls, results, crossslot);
+    RefusedCalls refused;
+    run_calls(*lease, requests, calls, results, refused);
     std::vector<std::size_t> unsent;
     for (const auto& call : calls) {
       if (call.done) continue;
@@ -147,14 +147,14 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
     }
     if (unsent.empty()) break;
     if (attempt == 3) throw StoreUnavailable("Redis keeps refusing the append script");
-    if (crossslot) {
+    if (refused.noscript) load_script(*lease);  // the server lost its scripts (a restart)
+    if (refused.crossslot) {
       // A proxy that enforces one hash slot per script without being a cluster node: one
-      // partition per call from now on.
+      // partition per call from now on. (An append of the same sequence that ran meanwhile
+      // in another call met a conflict, which its caller handles as any conflict.)
       cross_partition_calls_.store(false, std::memory_order_relaxed);
       std::sort(unsent.begin(), unsent.end());
       calls = pack_calls(requests, unsent);
-    } else {
-      load_script(*lease);  // NOSCRIPT: the server lost its scripts (a restart)
     }
   }
   return results;
@@ -196,7 +196,7 @@ std::vector<RedisRecordManager::Call> RedisRecordManager::pack_calls(
 void RedisRecordManager::run_calls(RedisConnection& connection,
                                    const std::vector<AppendRequest>& requests,
                                    std::vector<Call>& calls, std::vector<AppendResult>& results,
-                                   bool& crossslot) {
+                                   RefusedCalls& refused) {
   std::vector<Call*> sent;
   std::string scratch;
   for (auto& call : calls) {
@@ -241,9 +241,12 @@ void RedisRecordManager::run_calls(RedisConnection& connection,
     auto reply = connection.read_reply();
     if (reply.is_error()) {
       auto text = reply.str();
-      if (text.substr(0, 8) == "NOSCRIPT") continue;  // resent by the caller
+      if (text.substr(0, 8) == "NOSCRIPT") {
+        refused.noscript = true;  // resent by the caller
+        continue;
+      }
       if (text.substr(0, 9) == "CROSSSLOT" && call->groups.size() > 1) {
-        crossslot = true;  // resent by the caller, one partition per call
+        refused.crossslot = true;  // resent by the caller, one partition per call
         continue;
       }
       call->done = true;
@@ -373,28 +376,30 @@ void RedisRecordManager::read_pages_ahead(RedisConnection& connection, const std
   records.reserve(head.size());
   for (std::size_t i = 0; i < head.size(); ++i) records.push_back(decode_entry(head[i], id));
   if (records.empty()) return;
-  std::int64_t next = records.back().position + 1;  // the first version of the next page
   const bool more = static_cast<std::int64_t>(head.size()) == page && top.size() > 0;
   if (more) {
     const auto highest = parse_exact_id(top[0][0].str());
     if (!highest) throw RecordDecodingError("a stream's top entry id is not of the form <n>-1");
     last = std::min(last, *highest);
   }
+  // The pages still to request are [next, last]; none when the first page reached `last`
+  // (compared before adding 1, so that a version of INT64_MAX cannot overflow).
+  bool pages_left = more && records.back().position < last;
+  std::int64_t next = pages_left ? records.back().position + 1 : last;
   auto send_next_page = [&] {
     const std::int64_t to = last - next < page ? last : next + page - 1;
     const std::string from_text = std::to_string(next), to_text = std::to_string(to);
     connection.append(RedisArgs{"XRANGE", key, from_text, to_text});
     connection.flush();
-    next = to + 1;
+    pages_left = to < last;
+    if (pages_left) next = to + 1;
   };
-  if (more && next <= last) {
-    send_next_page();
-    if (next <= last) send_next_page();
-  }
+  if (pages_left) send_next_page();
+  if (pages_left) send_next_page();
   on_page(std::move(records));
   while (connection.pending() > 0) {
     auto reply = connection.read_reply();
-    if (next <= last) send_next_page();
+    if (pages_left) send_next_page();
     if (reply.is_error()) throw_read_error(reply.view(), what);
     records.clear();
     records.reserve(reply.size());

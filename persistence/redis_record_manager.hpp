@@ -39,11 +39,17 @@ class RedisRecordManager final : public RecordManager {
 
  private:
   struct Call;
+  // Why calls of a round trip were refused without running: they are sent again.
+  struct RefusedCalls {
+    bool noscript = false;   // the server lost the script
+    bool crossslot = false;  // a proxy enforces one hash slot per script
+  };
   void load_script(RedisConnection& connection);
   std::vector<Call> pack_calls(const std::vector<AppendRequest>& requests,
                                const std::vector<std::size_t>& indexes) const;
   void run_calls(RedisConnection& connection, const std::vector<AppendRequest>& requests,
-                 std::vector<Call>& calls, std::vector<AppendResult>& results, bool& crossslot);
+                 std::vector<Call>& calls, std::vector<AppendResult>& results,
+                 RefusedCalls& refused);
   std::int64_t highest_of(RedisConnection& connection, const std::string& key) const;
   void read_pages_ahead(RedisConnection& connection, const std::string& key, const Uuid& id,
                         std::int64_t first, std::int64_t last, const PageHandler& on_page) const;

@@ -292,7 +292,7 @@ TEST_CASE("an undecodable stored event is reported by that entity, on every read
   }
 }
 
-TEST_CASE("a Redis entry the store cannot decode is a DataIntegrityError, not unavailability",
+TEST_CASE("Redis entries the store cannot decode are DataIntegrityErrors, not unavailability",
           "[actors][integrity]") {
   const auto prefix = test::fresh_prefix();
   RedisStoreOptions options;
@@ -307,9 +307,17 @@ TEST_CASE("a Redis entry the store cannot decode is a DataIntegrityError, not un
   auto added = test::redis_pool()->acquire()->command(
       {"XADD", redis->keys().entity(id), "1-1", "topic", "example.Example.Heartbeat", "oops", "x"});
   REQUIRE_FALSE(added.is_error());
+  // Another entity whose latest snapshot is garbage.
+  auto with_snapshot = *parse_uuid(app.create_new_example("y").id);
+  REQUIRE_FALSE(test::redis_pool()
+                    ->acquire()
+                    ->command({"ZADD", redis->keys().snapshot(with_snapshot), "0", "garbage"})
+                    .is_error());
   ExampleApplication reopened(cfg);
   CHECK_THROWS_AS(reopened.get(id), DataIntegrityError);
   CHECK_THROWS_AS(reopened.events(id), DataIntegrityError);
+  CHECK_THROWS_AS(reopened.get(with_snapshot), DataIntegrityError);
+  CHECK_THROWS_AS(reopened.set_attribute(with_snapshot, "a", 1), DataIntegrityError);
 }
 
 TEST_CASE("past max_in_flight, requests are refused as overloaded", "[actors][overload]") {
