@@ -287,6 +287,18 @@ LatencySummary latency_summary(Progress& report) {
   return {percentile(all, 0.50), percentile(all, 0.99), all.empty() ? 0 : all.back()};
 }
 
+// The summary lines of the recovery check and of what went wrong, shared by both runs.
+void print_recovery(const Options& opt, double verify_secs, const Progress& report) {
+  std::printf(
+      "  recovery             %lld entities rebuilt from the store in %.2f s (%.0f/s), "
+      "hash chains verified\n",
+      static_cast<long long>(opt.entities), verify_secs,
+      verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
+  std::printf("  errors               %lld, state mismatches %lld\n",
+              static_cast<long long>(report.errors), static_cast<long long>(report.mismatches));
+  for (const auto& p : report.problems) std::printf("    %s\n", p.c_str());
+}
+
 // Workers for the actors. By default one core is left to what runs beside them: the store's
 // I/O threads (journal writers, loaders) and, on one machine, redis-server. On the 2-core
 // benchmark machine 1 worker gave 26,000 - 34,000 events/s against 23,000 with 2
@@ -354,14 +366,7 @@ int run(const Options& opt) {
                 static_cast<long long>((opt.commands + opt.entities) /
                                        std::max<std::int64_t>(opt.entities, 1)));
   }
-  std::printf(
-      "  recovery             %lld entities rebuilt from the store in %.2f s (%.0f/s), "
-      "hash chains verified\n",
-      static_cast<long long>(opt.entities), verify_secs,
-      verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
-  std::printf("  errors               %lld, state mismatches %lld\n",
-              static_cast<long long>(report.errors), static_cast<long long>(report.mismatches));
-  for (const auto& p : report.problems) std::printf("    %s\n", p.c_str());
+  print_recovery(opt, verify_secs, report);
   std::printf("BENCH sim.events_per_s %.0f events/s\n", events_per_s);
   std::printf("BENCH sim.latency_p50 %.3f ms\n", p50);
   std::printf("BENCH sim.latency_p99 %.3f ms\n", p99);
@@ -444,14 +449,7 @@ int run_cluster(const Options& opt, const samples::ClientSettings& client) {
   std::printf("  command latency      p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", p50, p99, max);
   std::printf("  read back            %lld entities through the cluster in %.2f s\n",
               static_cast<long long>(opt.entities), read_secs);
-  std::printf(
-      "  recovery             %lld entities rebuilt from the store in %.2f s (%.0f/s), "
-      "hash chains verified\n",
-      static_cast<long long>(opt.entities), verify_secs,
-      verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
-  std::printf("  errors               %lld, state mismatches %lld\n",
-              static_cast<long long>(report.errors), static_cast<long long>(report.mismatches));
-  for (const auto& p : report.problems) std::printf("    %s\n", p.c_str());
+  print_recovery(opt, verify_secs, report);
   std::printf("BENCH cluster.events_per_s %.0f events/s\n", events_per_s);
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto n = i < report.per_target.size() ? report.per_target[i] : 0;
