@@ -234,6 +234,23 @@ int main(int argc, char** argv) {
   std::shared_ptr<es::http::AccessLog> log;
   if (!opt.quiet) log = std::make_shared<es::http::AccessLog>(stderr);
 
+  // What both ends (a failed listen, a signal) stop before the application closes: the read
+  // side, the HTTP handlers and the bridge, then this node's place in the cluster.
+  auto stop_components = [&] {
+    health->stop();
+    read_models->shutdown();
+    projection->stop();
+    read_models.reset();
+    projection.reset();  // before the actor system it runs in
+    api->shutdown();
+    cluster_api->shutdown();
+    bridge->shutdown();
+    // Leaving: the other nodes see this node's connection close and take over its entities.
+    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
+    if (node.gatekeeper) caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
+    node = {};
+  };
+
   std::unique_ptr<es::http::HttpServer> server;
   try {
     es::http::ServerOptions server_options;
@@ -241,14 +258,7 @@ int main(int argc, char** argv) {
     server = std::make_unique<es::http::HttpServer>(io, endpoint, router, server_options, log);
   } catch (const std::exception& e) {
     std::cerr << "example-server: cannot listen on " << opt.http << ": " << e.what() << "\n";
-    read_models->shutdown();
-    projection->stop();
-    api->shutdown();
-    cluster_api->shutdown();
-    bridge->shutdown();
-    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
-    if (node.gatekeeper) caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
-    node = {};
+    stop_components();
     return 1;
   }
 
@@ -285,18 +295,7 @@ int main(int argc, char** argv) {
   io.stop();
   for (auto& t : threads) t.join();
 
-  health->stop();
-  read_models->shutdown();
-  projection->stop();
-  read_models.reset();
-  projection.reset();  // before the actor system it runs in
-  api->shutdown();
-  cluster_api->shutdown();
-  bridge->shutdown();
-  // Leaving: the other nodes see this node's connection close and take over its entities.
-  caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
-  if (node.gatekeeper) caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
-  node = {};
+  stop_components();
   app->close();  // waits (bounded) for commands in flight, stops every actor
   app.reset();
   system.reset();  // waits for every actor to end

@@ -232,6 +232,15 @@ void ExampleApi::execute(std::string id, ExampleCommand command, Responder respo
       execute_atom::value, id, command);
 }
 
+void ExampleApi::submit(std::string id, ExampleCommand command, const Responder& respond,
+                        bool no_content) {
+  auto self = shared_from_this();
+  when_store_up(respond,
+                [self, respond, no_content, id = std::move(id), command = std::move(command)] {
+                  self->execute(id, command, respond, no_content, 0);
+                });
+}
+
 void ExampleApi::patch(const ExchangePtr& exchange, const Responder& respond) {
   auto id = entity_id(exchange, respond);
   if (!id) return;
@@ -243,11 +252,8 @@ void ExampleApi::patch(const ExchangePtr& exchange, const Responder& respond) {
   } catch (const BadRequest& e) {
     return respond(error_response(400, e.what()));
   }
-  auto self = shared_from_this();
-  auto command = ExampleCommand::make_change(std::move(changes), *expected);
-  when_store_up(respond, [self, respond, id = std::move(*id), command = std::move(command)] {
-    self->execute(id, command, respond, false, 0);
-  });
+  submit(std::move(*id), ExampleCommand::make_change(std::move(changes), *expected), respond,
+         false);
 }
 
 void ExampleApi::discard(const ExchangePtr& exchange, const Responder& respond) {
@@ -255,11 +261,7 @@ void ExampleApi::discard(const ExchangePtr& exchange, const Responder& respond) 
   if (!id) return;
   auto expected = if_match(exchange, respond);
   if (!expected) return;
-  auto self = shared_from_this();
-  auto command = ExampleCommand::make_discard(*expected);
-  when_store_up(respond, [self, respond, id = std::move(*id), command = std::move(command)] {
-    self->execute(id, command, respond, true, 0);
-  });
+  submit(std::move(*id), ExampleCommand::make_discard(*expected), respond, true);
 }
 
 void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respond) {
@@ -273,11 +275,7 @@ void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respon
   } catch (const BadRequest& e) {
     return respond(error_response(400, e.what()));
   }
-  auto self = shared_from_this();
-  auto command = ExampleCommand::make_beat(count, *expected);
-  when_store_up(respond, [self, respond, id = std::move(*id), command = std::move(command)] {
-    self->execute(id, command, respond, false, 0);
-  });
+  submit(std::move(*id), ExampleCommand::make_beat(count, *expected), respond, false);
 }
 
 void ExampleApi::events(const ExchangePtr& exchange, const Responder& respond) {

@@ -49,6 +49,8 @@ class ExampleApi : public std::enable_shared_from_this<ExampleApi> {
   // `status` with the entity, or 204 when `no_content`.
   void execute(std::string id, ExampleCommand command, Responder respond, bool no_content,
                int attempt);
+  // execute() once the store is reachable (else 503): what every write route ends with.
+  void submit(std::string id, ExampleCommand command, const Responder& respond, bool no_content);
   example_repository_actor repository();
 
   std::shared_ptr<ActorBridge> bridge_;

@@ -444,6 +444,20 @@ std::vector<StreamEntry> stream_entries(const std::string& key) {
   return out;
 }
 
+namespace {
+
+// The contents of a non-stream key, by its type (nothing for a stream or an unknown type).
+std::vector<std::string> key_contents(const std::string& key, const std::string& type) {
+  if (type == "hash") return redis_command({"HGETALL", key});
+  if (type == "string") return redis_command({"GET", key});
+  if (type == "list") return redis_command({"LRANGE", key, "0", "-1"});
+  if (type == "set") return redis_command({"SMEMBERS", key});
+  if (type == "zset") return redis_command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+  return {};
+}
+
+}  // namespace
+
 std::map<std::string, std::string> redis_fingerprint() {
   std::map<std::string, std::string> out;
   for (const auto& key : redis_keys()) {
@@ -454,17 +468,9 @@ std::map<std::string, std::string> redis_fingerprint() {
       parts = redis_command({"XLEN", key});
       auto last = redis_command({"XREVRANGE", key, "+", "-", "COUNT", "1"});
       if (!last.empty()) parts.push_back(last.front());
-    } else if (type == "hash") {
-      parts = redis_command({"HGETALL", key});
-    } else if (type == "string") {
-      parts = redis_command({"GET", key});
-    } else if (type == "list") {
-      parts = redis_command({"LRANGE", key, "0", "-1"});
-    } else if (type == "set") {
-      parts = redis_command({"SMEMBERS", key});
-      std::sort(parts.begin(), parts.end());
-    } else if (type == "zset") {
-      parts = redis_command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    } else {
+      parts = key_contents(key, type);
+      if (type == "set") std::sort(parts.begin(), parts.end());
     }
     for (const auto& p : parts) print += p + "|";
     out[key] = print;
@@ -477,20 +483,8 @@ std::string redis_everything() {
   for (const auto& key : redis_keys()) {
     out += key + "\n";
     const auto type = redis_command({"TYPE", key}).at(0);
-    std::vector<std::string> parts;
-    if (type == "stream") {
-      parts = redis_command({"XRANGE", key, "-", "+"});
-    } else if (type == "hash") {
-      parts = redis_command({"HGETALL", key});
-    } else if (type == "string") {
-      parts = redis_command({"GET", key});
-    } else if (type == "list") {
-      parts = redis_command({"LRANGE", key, "0", "-1"});
-    } else if (type == "set") {
-      parts = redis_command({"SMEMBERS", key});
-    } else if (type == "zset") {
-      parts = redis_command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
-    }
+    const auto parts =
+        type == "stream" ? redis_command({"XRANGE", key, "-", "+"}) : key_contents(key, type);
     for (const auto& p : parts) out += p + "\n";
   }
   return out;
