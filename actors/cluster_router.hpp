@@ -47,8 +47,8 @@
 
 namespace es {
 
-template <class Model>
-using cluster_router_actor = typename repository_actor<Model>::template extend<
+template <class Binding>
+using cluster_router_actor = typename repository_actor<Binding>::template extend<
     // GET /cluster.
     caf::replies_to<cluster_atom>::template with<ClusterView>,
     // A member proved the secret: its node id, node address, router and repository.
@@ -56,13 +56,13 @@ using cluster_router_actor = typename repository_actor<Model>::template extend<
     // The router's own timer (peer connections, hand-over housekeeping).
     caf::reacts_to<tick_atom>>;
 
-template <class Model>
+template <class Binding>
 struct ClusterRouterState {
   using Clock = std::chrono::steady_clock;
   struct Member {
     caf::actor router;                    // monitored
-    cluster_router_actor<Model> forward;  // the same, typed: requests placed there
-    repository_actor<Model> repository;   // releases during a hand-over
+    cluster_router_actor<Binding> forward;  // the same, typed: requests placed there
+    repository_actor<Binding> repository;   // releases during a hand-over
   };
   struct Peer {
     PeerAddress address;
@@ -77,7 +77,7 @@ struct ClusterRouterState {
     caf::response_promise promise;
   };
   ClusterSettings settings;
-  repository_actor<Model> local;
+  repository_actor<Binding> local;
   caf::io::middleman_actor connector;
   std::map<std::string, Member> members;
   std::set<caf::node_id> member_nodes;  // the CAF nodes of the members' routers
@@ -93,12 +93,12 @@ struct ClusterRouterState {
 
 namespace detail {
 
-template <class Model>
+template <class Binding>
 using router_pointer =
-    typename cluster_router_actor<Model>::template stateful_pointer<ClusterRouterState<Model>>;
+    typename cluster_router_actor<Binding>::template stateful_pointer<ClusterRouterState<Binding>>;
 
-template <class Model>
-void router_log(router_pointer<Model> self, const std::string& line) {
+template <class Binding>
+void router_log(router_pointer<Binding> self, const std::string& line) {
   if (self->state.settings.log) self->state.settings.log(line);
 }
 
@@ -109,8 +109,8 @@ inline std::string joined(const std::vector<std::string>& xs) {
 }
 
 // The placement changed: tell the repository, open the hand-over window.
-template <class Model>
-void membership_changed(router_pointer<Model> self, const std::string& why) {
+template <class Binding>
+void membership_changed(router_pointer<Binding> self, const std::string& why) {
   auto& st = self->state;
   std::vector<std::string> others;
   st.member_nodes.clear();
@@ -120,13 +120,13 @@ void membership_changed(router_pointer<Model> self, const std::string& why) {
   }
   st.placement = Placement(st.settings.node_id, std::move(others));
   self->send(st.local, place_atom::value, st.settings.node_id, st.placement.live());
-  st.handover_until = ClusterRouterState<Model>::Clock::now() + st.settings.timings.handover_window;
+  st.handover_until = ClusterRouterState<Binding>::Clock::now() + st.settings.timings.handover_window;
   st.settled.clear();
-  router_log<Model>(self, why + "; live: " + joined(st.placement.live()));
+  router_log<Binding>(self, why + "; live: " + joined(st.placement.live()));
 }
 
-template <class Model>
-void add_member(router_pointer<Model> self, const std::string& node, caf::actor router,
+template <class Binding>
+void add_member(router_pointer<Binding> self, const std::string& node, caf::actor router,
                 caf::actor repository) {
   auto& st = self->state;
   if (node == st.settings.node_id || !router || !repository) return;
@@ -136,12 +136,12 @@ void add_member(router_pointer<Model> self, const std::string& node, caf::actor 
     self->demonitor(it->second.router);  // an earlier incarnation of that node
   }
   self->monitor(router);
-  st.members[node] = {router, caf::actor_cast<cluster_router_actor<Model>>(router),
-                      caf::actor_cast<repository_actor<Model>>(repository)};
-  membership_changed<Model>(self, "node " + node + " joined");
+  st.members[node] = {router, caf::actor_cast<cluster_router_actor<Binding>>(router),
+                      caf::actor_cast<repository_actor<Binding>>(repository)};
+  membership_changed<Binding>(self, "node " + node + " joined");
 }
 
-template <class Model>
+template <class Binding>
 caf::error remote_failure(const caf::error& error, const std::string& node) {
   if (error.category() == caf::atom("es")) return error;
   if (error == caf::sec::request_timeout) {
@@ -152,8 +152,8 @@ caf::error remote_failure(const caf::error& error, const std::string& node) {
 }
 
 // Forwards to `node`'s router and relays the answer (or a failure) to our caller.
-template <class Model, class Result, class... Ts>
-caf::result<Result> forward_to(router_pointer<Model> self, const std::string& node, Ts... xs) {
+template <class Binding, class Result, class... Ts>
+caf::result<Result> forward_to(router_pointer<Binding> self, const std::string& node, Ts... xs) {
   auto& st = self->state;
   auto member = st.members.find(node);
   if (member == st.members.end()) {
@@ -164,7 +164,7 @@ caf::result<Result> forward_to(router_pointer<Model> self, const std::string& no
   }
   auto promise = self->make_response_promise();
   const auto seq = ++st.next_request;
-  st.pending.emplace(seq, typename ClusterRouterState<Model>::Pending{node, promise});
+  st.pending.emplace(seq, typename ClusterRouterState<Binding>::Pending{node, promise});
   auto take = [self, seq]() -> std::optional<caf::response_promise> {
     auto& pending = self->state.pending;
     auto it = pending.find(seq);
@@ -179,14 +179,14 @@ caf::result<Result> forward_to(router_pointer<Model> self, const std::string& no
             if (auto p = take()) p->deliver(std::move(result));
           },
           [take, node](caf::error& error) mutable {
-            if (auto p = take()) p->deliver(remote_failure<Model>(error, node));
+            if (auto p = take()) p->deliver(remote_failure<Binding>(error, node));
           });
   return promise;
 }
 
 // Runs `next` once every other node released `id` (or did not answer in time).
-template <class Model>
-void after_release(router_pointer<Model> self, const std::string& id, std::function<void()> next) {
+template <class Binding>
+void after_release(router_pointer<Binding> self, const std::string& id, std::function<void()> next) {
   auto& st = self->state;
   auto& queue = st.waiting[id];
   queue.push_back(std::move(next));
@@ -211,8 +211,8 @@ void after_release(router_pointer<Model> self, const std::string& id, std::funct
 
 // True for a request another member forwarded here: it is served here, whatever our own
 // view says, so that views that differ for a moment cannot make requests bounce.
-template <class Model>
-bool forwarded_here(router_pointer<Model> self) {
+template <class Binding>
+bool forwarded_here(router_pointer<Binding> self) {
   const auto& sender = self->current_sender();
   if (!sender || sender->node() == self->node()) return false;
   return self->state.member_nodes.count(sender->node()) > 0;
@@ -220,39 +220,39 @@ bool forwarded_here(router_pointer<Model> self) {
 
 // Routes a request about one entity: to the local repository when placed (or forwarded)
 // here, after the hand-over if one is due; else to the owner.
-template <class Model, class Result, class... Ts>
-caf::result<Result> route_by_id(router_pointer<Model> self, const std::string& id_text, Ts... xs) {
+template <class Binding, class Result, class... Ts>
+caf::result<Result> route_by_id(router_pointer<Binding> self, const std::string& id_text, Ts... xs) {
   auto& st = self->state;
   auto id = parse_uuid(id_text);
   if (!id) return self->delegate(st.local, std::move(xs)...);  // answers `invalid`
   const auto key = to_string(*id);
   const auto& owner = st.placement.owner(key);
-  if (owner != st.settings.node_id && !forwarded_here<Model>(self)) {
-    return forward_to<Model, Result>(self, owner, std::move(xs)...);
+  if (owner != st.settings.node_id && !forwarded_here<Binding>(self)) {
+    return forward_to<Binding, Result>(self, owner, std::move(xs)...);
   }
   const bool handing_over = !st.members.empty() &&
-                            ClusterRouterState<Model>::Clock::now() < st.handover_until &&
+                            ClusterRouterState<Binding>::Clock::now() < st.handover_until &&
                             st.settled.count(key) == 0;
   if (!handing_over) return self->delegate(st.local, std::move(xs)...);
   auto promise = self->make_response_promise();
-  after_release<Model>(self, key, [self, promise, xs...]() mutable {
+  after_release<Binding>(self, key, [self, promise, xs...]() mutable {
     promise.delegate(self->state.local, std::move(xs)...);
   });
   return promise;
 }
 
 // Routes a creation: a fresh id is hosted nowhere yet, so there is nothing to hand over.
-template <class Model, class... Ts>
-caf::result<typename Model::View> route_create(router_pointer<Model> self, const std::string& id,
+template <class Binding, class... Ts>
+caf::result<view_t<Binding>> route_create(router_pointer<Binding> self, const std::string& id,
                                                Ts... xs) {
   auto& st = self->state;
   auto parsed = parse_uuid(id);
   if (!parsed) return self->delegate(st.local, std::move(xs)...);  // answers `invalid`
   const auto& owner = st.placement.owner(to_string(*parsed));
-  if (owner == st.settings.node_id || forwarded_here<Model>(self)) {
+  if (owner == st.settings.node_id || forwarded_here<Binding>(self)) {
     return self->delegate(st.local, std::move(xs)...);
   }
-  return forward_to<Model, typename Model::View>(self, owner, std::move(xs)...);
+  return forward_to<Binding, view_t<Binding>>(self, owner, std::move(xs)...);
 }
 
 // `d` give or take a quarter, so that two nodes do not retry in lockstep.
@@ -263,8 +263,8 @@ inline std::chrono::milliseconds jittered(std::chrono::milliseconds d) {
   return std::chrono::milliseconds(d.count() + spread(rng));
 }
 
-template <class Model>
-void peer_failed(router_pointer<Model> self, std::size_t index, const std::string& reason) {
+template <class Binding>
+void peer_failed(router_pointer<Binding> self, std::size_t index, const std::string& reason) {
   auto& st = self->state;
   auto& peer = st.peers[index];
   peer.connecting = false;
@@ -272,16 +272,16 @@ void peer_failed(router_pointer<Model> self, std::size_t index, const std::strin
   const auto backoff = std::min<std::chrono::milliseconds>(
       st.settings.timings.retry_max,
       std::chrono::milliseconds(125) * (1 << std::min(peer.failures, 5)));
-  peer.next_attempt = ClusterRouterState<Model>::Clock::now() + jittered(backoff);
+  peer.next_attempt = ClusterRouterState<Binding>::Clock::now() + jittered(backoff);
   if (reason != peer.last_error) {
-    router_log<Model>(self, "cannot join " + peer.address.text() + ": " + reason +
+    router_log<Binding>(self, "cannot join " + peer.address.text() + ": " + reason +
                                 " (retrying in the background)");
     peer.last_error = reason;
   }
 }
 
-template <class Model>
-void handshake(router_pointer<Model> self, std::size_t index, gatekeeper_actor gatekeeper) {
+template <class Binding>
+void handshake(router_pointer<Binding> self, std::size_t index, gatekeeper_actor gatekeeper) {
   const auto timeout = self->state.settings.timings.handshake_timeout;
   self->request(gatekeeper, timeout, hello_atom::value)
       .then(
@@ -307,16 +307,16 @@ void handshake(router_pointer<Model> self, std::size_t index, gatekeeper_actor g
                       const auto expected = st.settings.secret.welcome_proof(
                           client_nonce, server_nonce, welcome.node_id);
                       if (!constant_time_equal(expected, welcome.proof)) {
-                        return peer_failed<Model>(self, index,
+                        return peer_failed<Binding>(self, index,
                                                   "the node there does not prove the cluster "
                                                   "secret");
                       }
                       if (!valid_node_id(welcome.node_id) || !welcome.router ||
                           !welcome.repository) {
-                        return peer_failed<Model>(self, index, "malformed welcome");
+                        return peer_failed<Binding>(self, index, "malformed welcome");
                       }
                       if (welcome.node_id == st.settings.node_id) {
-                        return peer_failed<Model>(self, index,
+                        return peer_failed<Binding>(self, index,
                                                   "that is this node's own id (ids must be "
                                                   "unique)");
                       }
@@ -325,18 +325,18 @@ void handshake(router_pointer<Model> self, std::size_t index, gatekeeper_actor g
                       peer.failures = 0;
                       peer.node = welcome.node_id;
                       if (!peer.last_error.empty()) {
-                        router_log<Model>(self, "joined " + peer.address.text());
+                        router_log<Binding>(self, "joined " + peer.address.text());
                       }
                       peer.last_error.clear();
-                      add_member<Model>(self, welcome.node_id, welcome.router, welcome.repository);
+                      add_member<Binding>(self, welcome.node_id, welcome.router, welcome.repository);
                     },
-                    [=](caf::error& error) { peer_failed<Model>(self, index, reason_of(error)); });
+                    [=](caf::error& error) { peer_failed<Binding>(self, index, reason_of(error)); });
           },
-          [=](caf::error& error) { peer_failed<Model>(self, index, reason_of(error)); });
+          [=](caf::error& error) { peer_failed<Binding>(self, index, reason_of(error)); });
 }
 
-template <class Model>
-void connect_peer(router_pointer<Model> self, std::size_t index) {
+template <class Binding>
+void connect_peer(router_pointer<Binding> self, std::size_t index) {
   auto& st = self->state;
   auto& peer = st.peers[index];
   peer.connecting = true;
@@ -344,20 +344,20 @@ void connect_peer(router_pointer<Model> self, std::size_t index) {
                 peer.address.host, peer.address.port)
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-            if (!ptr) return peer_failed<Model>(self, index, "nothing is published there");
-            handshake<Model>(self, index, caf::actor_cast<gatekeeper_actor>(ptr));
+            if (!ptr) return peer_failed<Binding>(self, index, "nothing is published there");
+            handshake<Binding>(self, index, caf::actor_cast<gatekeeper_actor>(ptr));
           },
-          [=](caf::error& error) { peer_failed<Model>(self, index, reason_of(error)); });
+          [=](caf::error& error) { peer_failed<Binding>(self, index, reason_of(error)); });
 }
 
 }  // namespace detail
 
-template <class Model>
-typename cluster_router_actor<Model>::behavior_type cluster_router_behavior(
-    detail::router_pointer<Model> self, ClusterSettings settings, repository_actor<Model> local,
+template <class Binding>
+typename cluster_router_actor<Binding>::behavior_type cluster_router_behavior(
+    detail::router_pointer<Binding> self, ClusterSettings settings, repository_actor<Binding> local,
     caf::io::middleman_actor connector) {
-  using View = typename Model::View;
-  using Command = typename Model::Command;
+  using View = view_t<Binding>;
+  using Command = command_t<Binding>;
   using namespace detail;
   auto& st = self->state;
   st.settings = std::move(settings);
@@ -365,7 +365,7 @@ typename cluster_router_actor<Model>::behavior_type cluster_router_behavior(
   st.connector = std::move(connector);
   st.placement = Placement(st.settings.node_id, {});
   for (const auto& address : st.settings.peers) {
-    typename ClusterRouterState<Model>::Peer peer;
+    typename ClusterRouterState<Binding>::Peer peer;
     peer.address = address;
     st.peers.push_back(std::move(peer));
   }
@@ -392,41 +392,41 @@ typename cluster_router_actor<Model>::behavior_type cluster_router_behavior(
         if (peer.node != node) continue;
         const auto wait = st.settings.node_id < node ? std::chrono::milliseconds(250)
                                                      : st.settings.timings.retry_max * 3;
-        peer.next_attempt = ClusterRouterState<Model>::Clock::now() + jittered(wait);
+        peer.next_attempt = ClusterRouterState<Binding>::Clock::now() + jittered(wait);
         peer.failures = 0;
       }
-      membership_changed<Model>(
+      membership_changed<Binding>(
           self, "node " + node + " left (" + self->system().render(msg.reason) + ")");
       return;
     }
   });
-  self->send(caf::actor_cast<cluster_router_actor<Model>>(self), tick_atom::value);
+  self->send(caf::actor_cast<cluster_router_actor<Binding>>(self), tick_atom::value);
   return {
       [=](create_atom, Command& command) -> caf::result<View> {
         // The id is chosen here, so that the entity is created on its owner.
         const auto id = to_string(new_uuid());
-        return route_create<Model>(self, id, create_atom::value, id, std::move(command));
+        return route_create<Binding>(self, id, create_atom::value, id, std::move(command));
       },
       [=](create_atom, const std::string& id, Command& command) -> caf::result<View> {
-        return route_create<Model>(self, id, create_atom::value, id, std::move(command));
+        return route_create<Binding>(self, id, create_atom::value, id, std::move(command));
       },
       [=](execute_atom, const std::string& id, Command& command) -> caf::result<View> {
-        return route_by_id<Model, View>(self, id, execute_atom::value, id, std::move(command));
+        return route_by_id<Binding, View>(self, id, execute_atom::value, id, std::move(command));
       },
       [=](get_atom, const std::string& id) -> caf::result<View> {
-        return route_by_id<Model, View>(self, id, get_atom::value, id);
+        return route_by_id<Binding, View>(self, id, get_atom::value, id);
       },
       [=](get_at_atom, const std::string& id, std::int64_t at) -> caf::result<View> {
-        return route_by_id<Model, View>(self, id, get_at_atom::value, id, at);
+        return route_by_id<Binding, View>(self, id, get_at_atom::value, id, at);
       },
       [=](events_atom, const std::string& id) -> caf::result<std::vector<EventView>> {
-        return route_by_id<Model, std::vector<EventView>>(self, id, events_atom::value, id);
+        return route_by_id<Binding, std::vector<EventView>>(self, id, events_atom::value, id);
       },
       [=](snapshot_atom, const std::string& id) -> caf::result<SnapshotTaken> {
-        return route_by_id<Model, SnapshotTaken>(self, id, snapshot_atom::value, id);
+        return route_by_id<Binding, SnapshotTaken>(self, id, snapshot_atom::value, id);
       },
-      [=](locate_atom, const std::string& id) -> caf::result<entity_actor<Model>> {
-        return route_by_id<Model, entity_actor<Model>>(self, id, locate_atom::value, id);
+      [=](locate_atom, const std::string& id) -> caf::result<entity_actor<Binding>> {
+        return route_by_id<Binding, entity_actor<Binding>>(self, id, locate_atom::value, id);
       },
       [=](stats_atom) -> caf::result<RepositoryStats> {
         return self->delegate(self->state.local, stats_atom::value);
@@ -457,19 +457,19 @@ typename cluster_router_actor<Model>::behavior_type cluster_router_behavior(
         for (auto& peer : self->state.peers) {
           if (!address.empty() && peer.address.text() == address) peer.node = node;
         }
-        add_member<Model>(self, node, std::move(router), std::move(repository));
+        add_member<Binding>(self, node, std::move(router), std::move(repository));
       },
       [=](tick_atom) {
         auto& st = self->state;
-        const auto now = ClusterRouterState<Model>::Clock::now();
+        const auto now = ClusterRouterState<Binding>::Clock::now();
         if (now >= st.handover_until && !st.settled.empty()) st.settled.clear();
         for (std::size_t i = 0; i < st.peers.size(); ++i) {
           auto& peer = st.peers[i];
           if (peer.connecting || now < peer.next_attempt) continue;
           if (!peer.node.empty() && st.members.count(peer.node) > 0) continue;
-          connect_peer<Model>(self, i);
+          connect_peer<Binding>(self, i);
         }
-        self->delayed_send(caf::actor_cast<cluster_router_actor<Model>>(self),
+        self->delayed_send(caf::actor_cast<cluster_router_actor<Binding>>(self),
                            st.settings.timings.tick, tick_atom::value);
       },
   };
@@ -477,9 +477,9 @@ typename cluster_router_actor<Model>::behavior_type cluster_router_behavior(
 
 // A running node: its router (the repository interface for every caller on this node) and
 // its published gatekeeper.
-template <class Model>
+template <class Binding>
 struct ClusterNode {
-  cluster_router_actor<Model> router;
+  cluster_router_actor<Binding> router;
   gatekeeper_actor gatekeeper;
   std::uint16_t port = 0;  // where the gatekeeper listens
 };
@@ -488,13 +488,13 @@ struct ClusterNode {
 // settings.tls is enabled; the actor system must then have been configured for it, see
 // configure_cluster_transport). The peers are joined in the background. Throws
 // ConfigurationError when the port cannot be opened.
-template <class Model>
-ClusterNode<Model> start_cluster_node(caf::actor_system& sys, ClusterSettings settings,
-                                      repository_actor<Model> local) {
+template <class Binding>
+ClusterNode<Binding> start_cluster_node(caf::actor_system& sys, ClusterSettings settings,
+                                      repository_actor<Binding> local) {
   const bool tls = settings.tls.enabled();
   auto connector = tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
   settings.peers = without_own_address(settings);
-  ClusterNode<Model> node;
+  ClusterNode<Binding> node;
   GatekeeperSettings gate;
   gate.node_id = settings.node_id;
   gate.secret = settings.secret;
@@ -502,7 +502,7 @@ ClusterNode<Model> start_cluster_node(caf::actor_system& sys, ClusterSettings se
   gate.repository = caf::actor_cast<caf::actor>(local);
   const auto host = settings.host;
   const auto port = settings.port;
-  node.router = sys.spawn(cluster_router_behavior<Model>, std::move(settings), local, connector);
+  node.router = sys.spawn(cluster_router_behavior<Binding>, std::move(settings), local, connector);
   gate.router = caf::actor_cast<caf::actor>(node.router);
   node.gatekeeper = spawn_gatekeeper(sys, std::move(gate));
   auto published = tls ? caf::openssl::publish(node.gatekeeper, port, host.c_str(), true)
@@ -519,12 +519,12 @@ ClusterNode<Model> start_cluster_node(caf::actor_system& sys, ClusterSettings se
 
 // A router for a node that is not part of a cluster: every id is placed here, GET /cluster
 // shows this node alone. Needs no middleman.
-template <class Model>
-cluster_router_actor<Model> spawn_standalone_router(caf::actor_system& sys, std::string node_id,
-                                                    repository_actor<Model> local) {
+template <class Binding>
+cluster_router_actor<Binding> spawn_standalone_router(caf::actor_system& sys, std::string node_id,
+                                                    repository_actor<Binding> local) {
   ClusterSettings settings;
   settings.node_id = std::move(node_id);
-  return sys.spawn(cluster_router_behavior<Model>, std::move(settings), std::move(local),
+  return sys.spawn(cluster_router_behavior<Binding>, std::move(settings), std::move(local),
                    caf::io::middleman_actor{});
 }
 

@@ -1,9 +1,12 @@
-// The entity actor: one per live entity id. It rebuilds its state from the latest snapshot
-// and the events after it (verifying the hash chain), then handles commands one at a time:
-// it runs the command on a draft, hands the new events to the journal writer, and applies
-// them and replies only after the store confirmed. A conflict (or a failed write) makes it
-// reload before anything else; it never applies an unconfirmed event. A DataIntegrityError
-// on recovery makes it refuse commands with that error instead of crashing.
+// The entity actor: one per live entity id, for any binding (entity_binding.hpp). It rebuilds
+// its state from the latest snapshot and the events after it (verifying the hash chain), then
+// handles commands one at a time: the binding decides the events from the current state, the
+// actor chains and encodes them and hands them to the journal writer, and applies them and
+// replies only after the store confirmed (one commit path). Nothing is copied or mutated
+// before that. A conflict makes it reload and decide the command once more against what the
+// store holds (the one retry); any other failed write makes it reload and report. A
+// DataIntegrityError on recovery makes it refuse commands with that error instead of
+// crashing.
 //
 // Requests to the store actors carry no CAF timeout: those actors bound every store call
 // themselves (StoreUnavailable), and a CAF timeout costs a clock entry per request.
@@ -12,6 +15,7 @@
 #include "actors/entity_protocol.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/error_code.hpp"
+#include "actors/request_ticket.hpp"
 #include "domain/canonical_json.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -21,11 +25,11 @@
 
 namespace es {
 
-template <class Model>
+template <class Binding>
 struct EntityActorState {
-  using Entity = typename Model::Entity;
+  using Entity = entity_t<Binding>;
   std::shared_ptr<const EntityRuntime> rt;
-  repository_actor<Model> supervisor;
+  repository_actor<Binding> supervisor;
   Uuid id{};
   std::string id_text;
   std::optional<Entity> entity;  // nothing while no event is stored
@@ -34,37 +38,35 @@ struct EntityActorState {
   // Requests answered; the supervisor compares it with what it delegated before stopping us.
   std::shared_ptr<std::atomic<std::uint64_t>> completed;
   static inline const char* name = "entity";
+
+  RequestTicket ticket() { return {completed.get(), rt->in_flight.get()}; }
 };
 
 namespace detail {
 
-template <class Model>
+template <class Binding>
 using entity_pointer =
-    typename entity_actor<Model>::template stateful_pointer<EntityActorState<Model>>;
+    typename entity_actor<Binding>::template stateful_pointer<EntityActorState<Binding>>;
+
+// The one rebuild: the snapshot (if any) and the events after it, as a loader read them.
+template <class Binding>
+std::optional<entity_t<Binding>> rebuild_entity(const EventMapper& mapper,
+                                                const StoredHistory& history) {
+  std::optional<Snapshot> snapshot;
+  if (history.has_snapshot) snapshot = mapper.snapshot_from_record(history.snapshot);
+  return rebuild<entity_t<Binding>>(snapshot ? &*snapshot : nullptr, history.events);
+}
 
 // Rebuilds the state from what a loader read; corrupt data becomes `failure`.
-template <class Model>
-void restore_from(entity_pointer<Model> self, StoredHistory& history) {
+template <class Binding>
+void restore_from(entity_pointer<Binding> self, const StoredHistory& history) {
   auto& st = self->state;
-  st.failure = caf::error{};
-  if (history.failure) {
-    st.entity.reset();
-    st.failure = history.failure;
-    return;
-  }
+  st.entity.reset();
+  st.failure = history.failure;
+  if (st.failure) return;
   try {
-    std::optional<typename Model::Entity> entity;
-    if (history.has_snapshot) {
-      Snapshot snapshot = st.rt->mapper->snapshot_from_record(history.snapshot);
-      entity.emplace();
-      entity->restore_snapshot(snapshot);
-      st.snapshot_version = snapshot.originator_version;
-    }
-    for (const auto& event : history.events) {
-      if (!entity) entity.emplace();
-      entity->apply(event);
-    }
-    st.entity = std::move(entity);
+    st.entity = rebuild_entity<Binding>(*st.rt->mapper, history);
+    if (history.has_snapshot) st.snapshot_version = history.snapshot.position;
   } catch (...) {
     st.entity.reset();
     st.failure = current_exception_to_error();
@@ -72,13 +74,13 @@ void restore_from(entity_pointer<Model> self, StoredHistory& history) {
 }
 
 // Loads the entity, suspending every other message until done, then calls `done`.
-template <class Model, class Done>
-void recover(entity_pointer<Model> self, Done done) {
+template <class Binding, class Done>
+void recover(entity_pointer<Binding> self, Done done) {
   auto& st = self->state;
   self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, std::int64_t{-1}, true)
       .await(
           [=](StoredHistory& history) mutable {
-            restore_from<Model>(self, history);
+            restore_from<Binding>(self, history);
             done();
           },
           [=](caf::error& error) mutable {
@@ -90,60 +92,189 @@ void recover(entity_pointer<Model> self, Done done) {
           });
 }
 
-// Marks one request answered.
-template <class Model>
-void complete(entity_pointer<Model> self) {
-  self->state.completed->fetch_add(1, std::memory_order_acq_rel);
-  self->state.rt->in_flight->fetch_sub(1, std::memory_order_acq_rel);
-}
-
 // Asks the supervisor to stop this actor once nothing is in flight to it. Used when the
 // actor has nothing worth keeping in memory (an unknown id, an unreachable store).
-template <class Model>
-void passivate_soon(entity_pointer<Model> self) {
+template <class Binding>
+void passivate_soon(entity_pointer<Binding> self) {
   self->send(self->state.supervisor, passivate_atom::value, self->state.id_text);
 }
 
-template <class Model>
-caf::error not_found(entity_pointer<Model> self) {
+template <class Binding>
+caf::error not_found(entity_pointer<Binding> self) {
   return make_error(ErrorCode::not_found, "no entity with id " + self->state.id_text);
 }
 
-// The error that stops the request before it reaches the entity, if any.
-template <class Model>
-caf::error unavailable_state(entity_pointer<Model> self) {
+// The error that stops a request for the current entity before it runs, if any: the entity
+// cannot be served, is unknown, or is discarded.
+template <class Binding>
+caf::error unservable(entity_pointer<Binding> self) {
   auto& st = self->state;
   if (st.failure) {
-    if (code_of(st.failure) == ErrorCode::unavailable) passivate_soon<Model>(self);
+    if (code_of(st.failure) == ErrorCode::unavailable) passivate_soon<Binding>(self);
     return st.failure;
   }
+  if (!st.entity) {
+    passivate_soon<Binding>(self);
+    return not_found<Binding>(self);
+  }
+  if (st.entity->is_discarded()) return not_found<Binding>(self);
   return {};
 }
 
-// Applies confirmed events, taking snapshots at period boundaries on the way.
-template <class Model>
-void commit(entity_pointer<Model> self, typename Model::Entity& draft,
-            const std::vector<Event>& events) {
+// A command on its way to the store, and what answers it.
+template <class Binding>
+struct PendingCommand {
+  command_t<Binding> command;
+  caf::typed_response_promise<view_t<Binding>> promise;
+  RequestTicket ticket;
+  std::vector<Event> events;  // decided, chained, being stored
+  bool retried = false;
+};
+
+// What deciding a command came to: an answer now, or events to store.
+template <class Binding>
+struct Decided {
+  caf::error error;
+  std::optional<view_t<Binding>> view;
+  std::vector<Event> events;
+  AppendRequest request;
+};
+
+template <class Binding>
+Decided<Binding> decide_command(entity_pointer<Binding> self, const command_t<Binding>& command) {
+  using Entity = entity_t<Binding>;
+  auto& st = self->state;
+  Decided<Binding> out;
+  const bool creates = creates_entity(command);
+  if (creates) {
+    if (st.failure) {
+      out.error = st.failure;
+      return out;
+    }
+    if (st.entity) {
+      out.error = make_error(ErrorCode::invalid, "entity " + st.id_text + " already exists");
+      return out;
+    }
+  } else if ((out.error = unservable<Binding>(self))) {
+    return out;
+  } else if (const auto expected = expected_version_of(command);
+             expected >= 0 && expected != st.entity->version()) {
+    out.error = make_error(ErrorCode::precondition_failed,
+                           "entity is at version " + std::to_string(st.entity->version()) +
+                               ", not " + std::to_string(expected));
+    return out;
+  }
+  try {
+    static const Entity blank{};
+    const Entity& current = st.entity ? *st.entity : blank;
+    Decision decision = decide<Binding>(current, command);
+    if (decision.empty()) {
+      if (creates) {
+        out.error = make_error(ErrorCode::invalid, "a creating command decided no event");
+      } else {
+        out.view = view_of<Binding>(current);
+      }
+      return out;
+    }
+    out.events = current.chain(st.id, decision.take());
+    out.request.sequence_id = st.id;
+    out.request.expected_version = out.events.front().originator_version() - 1;
+    out.request.records.reserve(out.events.size());
+    for (const auto& e : out.events) out.request.records.push_back(st.rt->mapper->to_record(e));
+  } catch (...) {
+    out.error = current_exception_to_error();
+  }
+  return out;
+}
+
+// The one commit path: applies confirmed events, taking snapshots at period boundaries on
+// the way, and publishes them.
+template <class Binding>
+void commit(entity_pointer<Binding> self, const std::vector<Event>& events) {
   auto& st = self->state;
   const auto period = st.rt->snapshot_period;
-  if (period <= 0) {
-    st.entity = std::move(draft);
-  } else {
-    if (!st.entity) st.entity.emplace();
-    for (const auto& e : events) {
-      st.entity->apply(e);
-      if ((e.originator_version() + 1) % period == 0) {
-        auto record = st.rt->mapper->snapshot_to_record(st.entity->take_snapshot());
-        caf::anon_send(st.rt->snapshot_writer, snapshot_atom::value, std::move(record));
-        st.snapshot_version = e.originator_version();
-      }
+  if (!st.entity) st.entity.emplace();
+  for (const auto& e : events) {
+    st.entity->apply(e);
+    if (period > 0 && (e.originator_version() + 1) % period == 0) {
+      auto record = st.rt->mapper->snapshot_to_record(st.entity->take_snapshot());
+      caf::anon_send(st.rt->snapshot_writer, snapshot_atom::value, std::move(record));
+      st.snapshot_version = e.originator_version();
     }
   }
   st.rt->bus->publish(events);
 }
 
-template <class Model>
-EventView to_event_view(const Event& e) {
+// Stores what a command decided; answers once the store confirmed, or after a reload.
+template <class Binding>
+void store(entity_pointer<Binding> self, std::shared_ptr<PendingCommand<Binding>> pending,
+           AppendRequest request) {
+  auto& st = self->state;
+  self->request(st.rt->journal_for(st.id), caf::infinite, append_atom::value, std::move(request))
+      .await(
+          [=](std::int64_t) {
+            try {
+              commit<Binding>(self, pending->events);
+              pending->promise.deliver(view_of<Binding>(*self->state.entity));
+            } catch (...) {
+              // Stored but not applicable here (should not happen): rebuild from the store.
+              auto error = current_exception_to_error();
+              recover<Binding>(self, [=] { pending->promise.deliver(error); });
+            }
+          },
+          [=](caf::error& error) {
+            // Refused or unknown outcome: reload, so the state is what the store holds.
+            recover<Binding>(self, [=] {
+              if (code_of(error) != ErrorCode::concurrency || pending->retried) {
+                pending->promise.deliver(error);
+                return;
+              }
+              // Another writer got there first: decide once more against its events.
+              pending->retried = true;
+              auto again = decide_command<Binding>(self, pending->command);
+              if (again.error) {
+  pending->promise.deliver(again.error);
+  return;
+}
+              if (again.view) {
+  pending->promise.deliver(std::move(*again.view));
+  return;
+}
+              pending->events = std::move(again.events);
+              store<Binding>(self, pending, std::move(again.request));
+            });
+          });
+}
+
+// Answers a read that needs the store (a past version, the event list) through a loader.
+template <class Binding, class Result, class Answer>
+caf::result<Result> read_through_loader(entity_pointer<Binding> self, std::int64_t at,
+                                        bool with_snapshot, Answer answer) {
+  auto& st = self->state;
+  auto ticket = std::make_shared<RequestTicket>(st.ticket());
+  auto promise = self->template make_response_promise<Result>();
+  self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, at, with_snapshot)
+      .then(
+          [=](StoredHistory& history) mutable {
+            (void)ticket;
+            if (history.failure) {
+  promise.deliver(history.failure);
+  return;
+}
+            try {
+              answer(promise, history);
+            } catch (...) {
+              promise.deliver(current_exception_to_error());
+            }
+          },
+          [=](caf::error& error) mutable {
+            (void)ticket;
+            promise.deliver(error);
+          });
+  return promise;
+}
+
+inline EventView to_event_view(const Event& e) {
   return {e.originator_version(), e.topic(),      e.timestamp(),
           e.previous_hash(),      e.event_hash(), canonical_json(e.data())};
 }
@@ -151,13 +282,12 @@ EventView to_event_view(const Event& e) {
 }  // namespace detail
 
 // is_new: the actor was spawned for an id just generated, so there is nothing to load.
-template <class Model>
-typename entity_actor<Model>::behavior_type entity_actor_behavior(
-    detail::entity_pointer<Model> self, std::shared_ptr<const EntityRuntime> rt,
-    repository_actor<Model> supervisor, Uuid id,
+template <class Binding>
+typename entity_actor<Binding>::behavior_type entity_actor_behavior(
+    detail::entity_pointer<Binding> self, std::shared_ptr<const EntityRuntime> rt,
+    repository_actor<Binding> supervisor, Uuid id,
     std::shared_ptr<std::atomic<std::uint64_t>> completed, bool is_new) {
-  using View = typename Model::View;
-  using Entity = typename Model::Entity;
+  using View = view_t<Binding>;
   using namespace detail;
   auto& st = self->state;
   st.rt = rt;
@@ -165,208 +295,85 @@ typename entity_actor<Model>::behavior_type entity_actor_behavior(
   st.id = id;
   st.id_text = to_string(id);
   st.completed = std::move(completed);
-  if (!is_new) recover<Model>(self, [] {});
+  if (!is_new) recover<Binding>(self, [] {});
 
   return {
-      [=](execute_atom, const typename Model::Command& command) -> caf::result<View> {
-        auto& st = self->state;
-        auto fail = [&](caf::error error) -> caf::result<View> {
-          complete<Model>(self);
-          return error;
-        };
-        if (auto error = unavailable_state<Model>(self)) return fail(error);
-        auto draft = std::make_shared<Entity>();
-        try {
-          if (Model::is_create(command)) {
-            if (st.entity) return fail(make_error(ErrorCode::invalid, "entity already exists"));
-            *draft = Model::create(st.id, command);
-          } else {
-            if (!st.entity || st.entity->is_discarded()) {
-              if (!st.entity) passivate_soon<Model>(self);
-              return fail(not_found<Model>(self));
-            }
-            const auto expected = Model::expected_version(command);
-            if (expected >= 0 && expected != st.entity->version()) {
-              return fail(make_error(ErrorCode::precondition_failed,
-                                     "entity is at version " +
-                                         std::to_string(st.entity->version()) + ", not " +
-                                         std::to_string(expected)));
-            }
-            *draft = *st.entity;
-            Model::execute(*draft, command);
-          }
-        } catch (...) {
-          return fail(current_exception_to_error());
-        }
-        auto events = std::make_shared<std::vector<Event>>(draft->collect_pending_events());
-        if (events->empty()) {
-          complete<Model>(self);
-          return Model::view(*draft);
-        }
-        AppendRequest request;
-        request.sequence_id = st.id;
-        request.expected_version = events->front().originator_version() - 1;
-        try {
-          for (const auto& e : *events) request.records.push_back(st.rt->mapper->to_record(e));
-        } catch (...) {
-          return fail(current_exception_to_error());
-        }
-        auto promise = self->template make_response_promise<View>();
-        self->request(st.rt->journal_for(st.id), caf::infinite, append_atom::value,
-                      std::move(request))
-            .await(
-                [=](std::int64_t) mutable {
-                  commit<Model>(self, *draft, *events);
-                  promise.deliver(Model::view(*self->state.entity));
-                  complete<Model>(self);
-                },
-                [=](caf::error& error) mutable {
-                  // Refused or unknown outcome: reload, so the state is what the store holds.
-                  recover<Model>(self, [=]() mutable {
-                    promise.deliver(error);
-                    complete<Model>(self);
-                  });
-                });
-        return promise;
+      [=](execute_atom, command_t<Binding>& command) -> caf::result<View> {
+        auto ticket = self->state.ticket();
+        auto decided = decide_command<Binding>(self, command);
+        if (decided.error) return std::move(decided.error);
+        if (decided.view) return std::move(*decided.view);
+        auto pending = std::make_shared<PendingCommand<Binding>>(PendingCommand<Binding>{
+            std::move(command), self->template make_response_promise<View>(), std::move(ticket),
+            std::move(decided.events)});
+        store<Binding>(self, pending, std::move(decided.request));
+        return pending->promise;
       },
       [=](get_atom) -> caf::result<View> {
-        auto& st = self->state;
-        complete<Model>(self);
-        if (auto error = unavailable_state<Model>(self)) return error;
-        if (!st.entity || st.entity->is_discarded()) {
-          if (!st.entity) passivate_soon<Model>(self);
-          return not_found<Model>(self);
-        }
-        return Model::view(*st.entity);
+        auto ticket = self->state.ticket();
+        if (auto error = unservable<Binding>(self)) return error;
+        return view_of<Binding>(*self->state.entity);
       },
       [=](get_at_atom, std::int64_t at) -> caf::result<View> {
-        auto& st = self->state;
-        if (at < 0) {
-          complete<Model>(self);
-          return make_error(ErrorCode::invalid, "version must be >= 0");
-        }
-        if (auto error = unavailable_state<Model>(self)) {
-          complete<Model>(self);
-          return error;
-        }
-        if (!st.entity || st.entity->is_discarded()) {
-          if (!st.entity) passivate_soon<Model>(self);
-          complete<Model>(self);
-          return not_found<Model>(self);
-        }
-        if (at >= st.entity->version()) {
-          complete<Model>(self);
-          return Model::view(*st.entity);
-        }
-        auto promise = self->template make_response_promise<View>();
-        self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, at, true)
-            .then(
-                [=](StoredHistory& history) mutable {
-                  auto& st = self->state;
-                  if (history.failure) {
-                    promise.deliver(history.failure);
-                    complete<Model>(self);
-                    return;
-                  }
-                  try {
-                    std::optional<Entity> entity;
-                    if (history.has_snapshot) {
-                      entity.emplace();
-                      entity->restore_snapshot(
-                          st.rt->mapper->snapshot_from_record(history.snapshot));
-                    }
-                    for (const auto& event : history.events) {
-                      if (!entity) entity.emplace();
-                      entity->apply(event);
-                    }
-                    if (!entity || entity->is_discarded()) {
-                      promise.deliver(not_found<Model>(self));
-                    } else {
-                      promise.deliver(Model::view(*entity));
-                    }
-                  } catch (...) {
-                    promise.deliver(current_exception_to_error());
-                  }
-                  complete<Model>(self);
-                },
-                [=](caf::error& error) mutable {
-                  promise.deliver(error);
-                  complete<Model>(self);
-                });
-        return promise;
+        auto ticket = self->state.ticket();
+        if (at < 0) return make_error(ErrorCode::invalid, "version must be >= 0");
+        if (auto error = unservable<Binding>(self)) return error;
+        if (at >= self->state.entity->version()) return view_of<Binding>(*self->state.entity);
+        return read_through_loader<Binding, View>(
+            self, at, true, [=](auto& promise, const StoredHistory& history) {
+              auto entity = rebuild_entity<Binding>(*self->state.rt->mapper, history);
+              if (!entity || entity->is_discarded()) {
+  promise.deliver(not_found<Binding>(self));
+  return;
+}
+              promise.deliver(view_of<Binding>(*entity));
+            });
       },
       [=](events_atom) -> caf::result<std::vector<EventView>> {
-        auto& st = self->state;
-        auto promise = self->template make_response_promise<std::vector<EventView>>();
-        self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, std::int64_t{-1},
-                      false)
-            .then(
-                [=](StoredHistory& history) mutable {
-                  if (history.failure) {
-                    promise.deliver(history.failure);
-                  } else if (history.events.empty()) {
-                    promise.deliver(not_found<Model>(self));
-                  } else {
-                    try {
-                      std::vector<EventView> views;
-                      views.reserve(history.events.size());
-                      for (const auto& event : history.events) {
-                        views.push_back(to_event_view<Model>(event));
-                      }
-                      promise.deliver(std::move(views));
-                    } catch (...) {
-                      promise.deliver(current_exception_to_error());
-                    }
-                  }
-                  complete<Model>(self);
-                },
-                [=](caf::error& error) mutable {
-                  promise.deliver(error);
-                  complete<Model>(self);
-                });
-        return promise;
+        return read_through_loader<Binding, std::vector<EventView>>(
+            self, -1, false, [=](auto& promise, const StoredHistory& history) {
+              if (history.events.empty()) {
+  promise.deliver(not_found<Binding>(self));
+  return;
+}
+              std::vector<EventView> views;
+              views.reserve(history.events.size());
+              for (const auto& event : history.events) views.push_back(to_event_view(event));
+              promise.deliver(std::move(views));
+            });
       },
       [=](snapshot_atom) -> caf::result<SnapshotTaken> {
         auto& st = self->state;
-        if (auto error = unavailable_state<Model>(self)) {
-          complete<Model>(self);
-          return error;
-        }
-        if (!st.entity || st.entity->is_discarded()) {
-          complete<Model>(self);
-          return not_found<Model>(self);
-        }
+        auto ticket = st.ticket();
+        if (auto error = unservable<Binding>(self)) return error;
         const auto version = st.entity->version();
-        if (st.snapshot_version == version) {
-          complete<Model>(self);
-          return SnapshotTaken{version, false};
-        }
+        if (st.snapshot_version == version) return SnapshotTaken{version, false};
         SequencedRecord record;
         try {
           record = st.rt->mapper->snapshot_to_record(st.entity->take_snapshot());
         } catch (...) {
-          complete<Model>(self);
           return current_exception_to_error();
         }
+        auto shared_ticket = std::make_shared<RequestTicket>(std::move(ticket));
         auto promise = self->template make_response_promise<SnapshotTaken>();
         self->request(st.rt->snapshot_writer, caf::infinite, snapshot_atom::value,
                       std::move(record))
             .await(
                 [=](std::int64_t) mutable {
+                  (void)shared_ticket;
                   self->state.snapshot_version = version;
                   promise.deliver(SnapshotTaken{version, true});
-                  complete<Model>(self);
                 },
                 [=](caf::error& error) mutable {
+                  (void)shared_ticket;
                   promise.deliver(error);
-                  complete<Model>(self);
                 });
         return promise;
       },
       [=](stop_atom) { self->quit(); },
       // Another node may have written since we loaded (a hand-over, a partition): rebuild
       // before anything else; other messages wait meanwhile.
-      [=](reload_atom) { recover<Model>(self, [] {}); },
+      [=](reload_atom) { recover<Binding>(self, [] {}); },
   };
 }
 

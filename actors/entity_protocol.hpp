@@ -1,9 +1,10 @@
-// The typed interfaces of an entity type's actors, for any Model (see example_protocol.hpp
-// for the Model of Example): the entity actor, one per live id, and the repository that
-// supervises them. Ids travel as lowercase UUID text.
+// The typed interfaces of an entity type's actors, for any binding (entity_binding.hpp): the
+// entity actor, one per live id, and the repository that supervises them. Ids travel as
+// lowercase UUID text.
 #pragma once
 
 #include "actors/atoms.hpp"
+#include "actors/entity_binding.hpp"
 #include "actors/messages.hpp"
 
 #include <caf/replies_to.hpp>
@@ -24,15 +25,15 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 using place_atom = caf::atom_constant<caf::atom("place")>;
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
-template <class Model>
+template <class Binding>
 using entity_actor = caf::typed_actor<
     // Runs a command; answers the new state once the store confirmed its events.
     typename caf::replies_to<execute_atom,
-                             typename Model::Command>::template with<typename Model::View>,
+                             command_t<Binding>>::template with<view_t<Binding>>,
     // The current state (not_found when unknown or discarded).
-    typename caf::replies_to<get_atom>::template with<typename Model::View>,
+    typename caf::replies_to<get_atom>::template with<view_t<Binding>>,
     // The state as of a version (not_found when nothing is at or below it).
-    typename caf::replies_to<get_at_atom, std::int64_t>::template with<typename Model::View>,
+    typename caf::replies_to<get_at_atom, std::int64_t>::template with<view_t<Binding>>,
     // The stored events, decoded (not_found when none; discarded entities too).
     typename caf::replies_to<events_atom>::template with<std::vector<EventView>>,
     // Takes a snapshot at the current version.
@@ -42,20 +43,20 @@ using entity_actor = caf::typed_actor<
     // Rebuild from the store before the next message (another node may have written).
     caf::reacts_to<reload_atom>>;
 
-template <class Model>
+template <class Binding>
 using repository_actor = caf::typed_actor<
     typename caf::replies_to<create_atom,
-                             typename Model::Command>::template with<typename Model::View>,
+                             command_t<Binding>>::template with<view_t<Binding>>,
     typename caf::replies_to<execute_atom, std::string,
-                             typename Model::Command>::template with<typename Model::View>,
-    typename caf::replies_to<get_atom, std::string>::template with<typename Model::View>,
+                             command_t<Binding>>::template with<view_t<Binding>>,
+    typename caf::replies_to<get_atom, std::string>::template with<view_t<Binding>>,
     typename caf::replies_to<get_at_atom, std::string,
-                             std::int64_t>::template with<typename Model::View>,
+                             std::int64_t>::template with<view_t<Binding>>,
     typename caf::replies_to<events_atom, std::string>::template with<std::vector<EventView>>,
     typename caf::replies_to<snapshot_atom, std::string>::template with<SnapshotTaken>,
     typename caf::replies_to<stats_atom>::template with<RepositoryStats>,
     // The entity actor hosting an id (spawning it if needed); for tests and tools.
-    typename caf::replies_to<locate_atom, std::string>::template with<entity_actor<Model>>,
+    typename caf::replies_to<locate_atom, std::string>::template with<entity_actor<Binding>>,
     // From an entity actor with nothing worth keeping (an unknown id, an unreachable
     // store): it may be stopped if nothing is in flight to it.
     caf::reacts_to<passivate_atom, std::string>,
@@ -64,7 +65,7 @@ using repository_actor = caf::typed_actor<
     // Multi-node deployments (docs/CLUSTER.md). Creates the entity with the given id (a
     // fresh UUID the cluster router chose so that it lands on its owner).
     typename caf::replies_to<create_atom, std::string,
-                             typename Model::Command>::template with<typename Model::View>,
+                             command_t<Binding>>::template with<view_t<Binding>>,
     // Hand-over: stops the id's actor once nothing is in flight to it; true when one was
     // stopped, false when none was hosted (or it stayed busy past the hand-over timeout).
     typename caf::replies_to<release_atom, std::string>::template with<bool>,

@@ -28,10 +28,10 @@
 
 namespace es {
 
-template <class Model>
+template <class Binding>
 struct RepositoryState {
   struct Child {
-    entity_actor<Model> actor;
+    entity_actor<Binding> actor;
     std::uint64_t delegated = 0;
     std::shared_ptr<std::atomic<std::uint64_t>> completed;
     std::chrono::steady_clock::time_point last_used;
@@ -59,34 +59,34 @@ struct RepositoryState {
 
 namespace detail {
 
-template <class Model>
+template <class Binding>
 using repository_pointer =
-    typename repository_actor<Model>::template stateful_pointer<RepositoryState<Model>>;
+    typename repository_actor<Binding>::template stateful_pointer<RepositoryState<Binding>>;
 
-template <class Model>
-void schedule_evict(repository_pointer<Model> self) {
+template <class Binding>
+void schedule_evict(repository_pointer<Binding> self) {
   auto& st = self->state;
   if (st.evict_scheduled) return;
   st.evict_scheduled = true;
-  self->delayed_send(caf::actor_cast<repository_actor<Model>>(self), std::chrono::milliseconds(100),
+  self->delayed_send(caf::actor_cast<repository_actor<Binding>>(self), std::chrono::milliseconds(100),
                      evict_atom::value);
 }
 
-template <class Model>
-typename RepositoryState<Model>::Child& child_for(repository_pointer<Model> self, const Uuid& id,
+template <class Binding>
+typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> self, const Uuid& id,
                                                   bool is_new) {
   auto& st = self->state;
   auto it = st.children.find(id);
   if (it != st.children.end()) return it->second;
   auto completed = std::make_shared<std::atomic<std::uint64_t>>(0);
-  auto actor = self->spawn(entity_actor_behavior<Model>, st.rt,
-                           caf::actor_cast<repository_actor<Model>>(self), id, completed, is_new);
+  auto actor = self->spawn(entity_actor_behavior<Binding>, st.rt,
+                           caf::actor_cast<repository_actor<Binding>>(self), id, completed, is_new);
   self->monitor(actor);
   if (!is_new) ++st.stats.recovered;
   st.ids.emplace(actor.address(), id);
   auto& child =
       st.children
-          .emplace(id, typename RepositoryState<Model>::Child{actor, 0, completed,
+          .emplace(id, typename RepositoryState<Binding>::Child{actor, 0, completed,
                                                               std::chrono::steady_clock::now()})
           .first->second;
   child.generation = st.generation;
@@ -94,7 +94,7 @@ typename RepositoryState<Model>::Child& child_for(repository_pointer<Model> self
     // Served for a node whose view differs from ours; evicted as soon as it is idle.
     child.owned = false;
     st.unowned.insert(id);
-    schedule_evict<Model>(self);
+    schedule_evict<Binding>(self);
   }
   return child;
 }
@@ -102,8 +102,8 @@ typename RepositoryState<Model>::Child& child_for(repository_pointer<Model> self
 // Before a request is delegated: a child that may be behind the store reloads first (the
 // reload is queued ahead of the request). That is every child after a placement change, and
 // a child placed elsewhere on every request but its first.
-template <class Model>
-void refresh(repository_pointer<Model> self, typename RepositoryState<Model>::Child& child) {
+template <class Binding>
+void refresh(repository_pointer<Binding> self, typename RepositoryState<Binding>::Child& child) {
   auto& st = self->state;
   if (child.generation != st.generation || (!child.owned && child.served)) {
     self->send(child.actor, reload_atom::value);
@@ -113,8 +113,8 @@ void refresh(repository_pointer<Model> self, typename RepositoryState<Model>::Ch
 }
 
 // A child is gone (stopped or crashed): forget it in the multi-node books.
-template <class Model>
-void forget_child(repository_pointer<Model> self, const Uuid& id) {
+template <class Binding>
+void forget_child(repository_pointer<Binding> self, const Uuid& id) {
   auto& st = self->state;
   st.unowned.erase(id);
   auto waiting = st.releasing.find(id);
@@ -124,8 +124,8 @@ void forget_child(repository_pointer<Model> self, const Uuid& id) {
 }
 
 // Admission: counts the request in flight, or refuses it when the runtime is saturated.
-template <class Model>
-caf::error admit(repository_pointer<Model> self) {
+template <class Binding>
+caf::error admit(repository_pointer<Binding> self) {
   auto& counter = *self->state.rt->in_flight;
   if (counter.load(std::memory_order_acquire) >= self->state.rt->max_in_flight) {
     return make_error(ErrorCode::overloaded, "too many commands in flight; try again later");
@@ -136,22 +136,22 @@ caf::error admit(repository_pointer<Model> self) {
 
 // Forwards a request for `id_text` to its entity actor; the reply goes straight back to
 // the original sender.
-template <class Model, class Result, class... Ts>
-caf::result<Result> route(repository_pointer<Model> self, const std::string& id_text, Ts&&... xs) {
+template <class Binding, class Result, class... Ts>
+caf::result<Result> route(repository_pointer<Binding> self, const std::string& id_text, Ts&&... xs) {
   auto id = parse_uuid(id_text);
   if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
-  if (auto error = admit<Model>(self)) return error;
-  auto& child = child_for<Model>(self, *id, false);
-  refresh<Model>(self, child);
+  if (auto error = admit<Binding>(self)) return error;
+  auto& child = child_for<Binding>(self, *id, false);
+  refresh<Binding>(self, child);
   ++child.delegated;
   child.last_used = std::chrono::steady_clock::now();
   return self->delegate(child.actor, std::forward<Ts>(xs)...);
 }
 
 // Stops a child if nothing is in flight to it; true when it did.
-template <class Model>
-bool try_passivate(repository_pointer<Model> self,
-                   typename std::unordered_map<Uuid, typename RepositoryState<Model>::Child,
+template <class Binding>
+bool try_passivate(repository_pointer<Binding> self,
+                   typename std::unordered_map<Uuid, typename RepositoryState<Binding>::Child,
                                                boost::hash<Uuid>>::iterator it) {
   auto& st = self->state;
   if (it->second.completed->load(std::memory_order_acquire) != it->second.delegated) {
@@ -163,23 +163,23 @@ bool try_passivate(repository_pointer<Model> self,
   const Uuid id = it->first;
   st.children.erase(it);
   ++st.stats.passivated;
-  forget_child<Model>(self, id);
+  forget_child<Binding>(self, id);
   return true;
 }
 
 // Passivates idle children placed elsewhere and those asked to be released; answers
 // releases that waited past their deadline with false; rearms itself while any remain.
-template <class Model>
-void evict(repository_pointer<Model> self) {
+template <class Binding>
+void evict(repository_pointer<Binding> self) {
   auto& st = self->state;
   std::vector<Uuid> candidates(st.unowned.begin(), st.unowned.end());
   for (const auto& kv : st.releasing) candidates.push_back(kv.first);
   for (const auto& id : candidates) {
     auto it = st.children.find(id);
     if (it == st.children.end()) {
-      forget_child<Model>(self, id);
+      forget_child<Binding>(self, id);
     } else {
-      try_passivate<Model>(self, it);
+      try_passivate<Binding>(self, it);
     }
   }
   const auto now = std::chrono::steady_clock::now();
@@ -195,24 +195,24 @@ void evict(repository_pointer<Model> self) {
     }
     it = list.empty() ? st.releasing.erase(it) : std::next(it);
   }
-  if (!st.unowned.empty() || !st.releasing.empty()) schedule_evict<Model>(self);
+  if (!st.unowned.empty() || !st.releasing.empty()) schedule_evict<Binding>(self);
 }
 
-template <class Model>
-void schedule_sweep(repository_pointer<Model> self) {
+template <class Binding>
+void schedule_sweep(repository_pointer<Binding> self) {
   const auto interval = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10),
                                                             self->state.rt->passivate_after / 4);
-  self->delayed_send(caf::actor_cast<repository_actor<Model>>(self), interval, sweep_atom::value);
+  self->delayed_send(caf::actor_cast<repository_actor<Binding>>(self), interval, sweep_atom::value);
 }
 
 }  // namespace detail
 
-template <class Model>
-typename repository_actor<Model>::behavior_type repository_behavior(
-    detail::repository_pointer<Model> self, std::shared_ptr<const EntityRuntime> rt) {
-  using View = typename Model::View;
+template <class Binding>
+typename repository_actor<Binding>::behavior_type repository_behavior(
+    detail::repository_pointer<Binding> self, std::shared_ptr<const EntityRuntime> rt) {
+  using View = view_t<Binding>;
   using namespace detail;
-  Model::register_types();
+  register_event_types<Binding>();
   self->state.rt = std::move(rt);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
@@ -229,44 +229,44 @@ typename repository_actor<Model>::behavior_type repository_behavior(
     const Uuid id = it->second;
     st.ids.erase(it);
     ++st.stats.crashed;
-    forget_child<Model>(self, id);
+    forget_child<Binding>(self, id);
   });
-  schedule_sweep<Model>(self);
+  schedule_sweep<Binding>(self);
   // Shutting down takes the children along (they are monitored, not linked).
   self->set_exit_handler([=](caf::exit_msg& msg) {
     for (auto& kv : self->state.children) self->send_exit(kv.second.actor, msg.reason);
     self->quit(msg.reason);
   });
   return {
-      [=](create_atom, typename Model::Command& command) -> caf::result<View> {
-        if (!Model::is_create(command)) {
+      [=](create_atom, command_t<Binding>& command) -> caf::result<View> {
+        if (!creates_entity(command)) {
           return make_error(ErrorCode::invalid, "not a creation command");
         }
-        if (auto error = admit<Model>(self)) return error;
-        auto& child = child_for<Model>(self, new_uuid(), true);
+        if (auto error = admit<Binding>(self)) return error;
+        auto& child = child_for<Binding>(self, new_uuid(), true);
         child.served = true;
         ++child.delegated;
         child.last_used = std::chrono::steady_clock::now();
         return self->delegate(child.actor, execute_atom::value, std::move(command));
       },
       [=](execute_atom, const std::string& id,
-          typename Model::Command& command) -> caf::result<View> {
-        if (Model::is_create(command)) {
+          command_t<Binding>& command) -> caf::result<View> {
+        if (creates_entity(command)) {
           return make_error(ErrorCode::invalid, "creation commands go to create");
         }
-        return route<Model, View>(self, id, execute_atom::value, std::move(command));
+        return route<Binding, View>(self, id, execute_atom::value, std::move(command));
       },
       [=](get_atom, const std::string& id) -> caf::result<View> {
-        return route<Model, View>(self, id, get_atom::value);
+        return route<Binding, View>(self, id, get_atom::value);
       },
       [=](get_at_atom, const std::string& id, std::int64_t at) -> caf::result<View> {
-        return route<Model, View>(self, id, get_at_atom::value, at);
+        return route<Binding, View>(self, id, get_at_atom::value, at);
       },
       [=](events_atom, const std::string& id) -> caf::result<std::vector<EventView>> {
-        return route<Model, std::vector<EventView>>(self, id, events_atom::value);
+        return route<Binding, std::vector<EventView>>(self, id, events_atom::value);
       },
       [=](snapshot_atom, const std::string& id) -> caf::result<SnapshotTaken> {
-        return route<Model, SnapshotTaken>(self, id, snapshot_atom::value);
+        return route<Binding, SnapshotTaken>(self, id, snapshot_atom::value);
       },
       [=](stats_atom) -> RepositoryStats {
         auto stats = self->state.stats;
@@ -274,10 +274,10 @@ typename repository_actor<Model>::behavior_type repository_behavior(
         stats.in_flight = self->state.rt->in_flight->load();
         return stats;
       },
-      [=](locate_atom, const std::string& id_text) -> caf::result<entity_actor<Model>> {
+      [=](locate_atom, const std::string& id_text) -> caf::result<entity_actor<Binding>> {
         auto id = parse_uuid(id_text);
         if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
-        return child_for<Model>(self, *id, false).actor;
+        return child_for<Binding>(self, *id, false).actor;
       },
       [=](passivate_atom, const std::string& id_text) {
         auto& st = self->state;
@@ -287,22 +287,22 @@ typename repository_actor<Model>::behavior_type repository_behavior(
         if (it == st.children.end() || it->second.actor.address() != self->current_sender()) {
           return;
         }
-        try_passivate<Model>(self, it);
+        try_passivate<Binding>(self, it);
       },
       [=](create_atom, const std::string& id_text,
-          typename Model::Command& command) -> caf::result<View> {
-        if (!Model::is_create(command)) {
+          command_t<Binding>& command) -> caf::result<View> {
+        if (!creates_entity(command)) {
           return make_error(ErrorCode::invalid, "not a creation command");
         }
         auto id = parse_uuid(id_text);
         if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
-        if (auto error = admit<Model>(self)) return error;
+        if (auto error = admit<Binding>(self)) return error;
         // A fresh id has nothing to load; should it exist all the same, the store refuses
         // the Created event (a conflict) and the actor reloads.
         const bool known = self->state.children.count(*id) > 0;
-        auto& child = child_for<Model>(self, *id, true);
+        auto& child = child_for<Binding>(self, *id, true);
         if (known) {
-          refresh<Model>(self, child);
+          refresh<Binding>(self, child);
         } else {
           child.served = true;
         }
@@ -316,11 +316,11 @@ typename repository_actor<Model>::behavior_type repository_behavior(
         if (!id) return false;
         auto it = st.children.find(*id);
         if (it == st.children.end()) return false;
-        if (try_passivate<Model>(self, it)) return true;
+        if (try_passivate<Binding>(self, it)) return true;
         auto promise = self->template make_response_promise<bool>();
         st.releasing[*id].push_back(
             {promise, std::chrono::steady_clock::now() + st.rt->store_timeout});
-        schedule_evict<Model>(self);
+        schedule_evict<Binding>(self);
         return promise;
       },
       [=](place_atom, const std::string& node, const std::vector<std::string>& live) {
@@ -332,11 +332,11 @@ typename repository_actor<Model>::behavior_type repository_behavior(
           kv.second.owned = st.placement->owns(to_string(kv.first));
           if (!kv.second.owned) st.unowned.insert(kv.first);
         }
-        evict<Model>(self);
+        evict<Binding>(self);
       },
       [=](evict_atom) {
         self->state.evict_scheduled = false;
-        evict<Model>(self);
+        evict<Binding>(self);
       },
       [=](sweep_atom) {
         // Idle children are found by a periodic sweep rather than a timer per actor: a timer
@@ -345,10 +345,10 @@ typename repository_actor<Model>::behavior_type repository_behavior(
         const auto idle_since = std::chrono::steady_clock::now() - st.rt->passivate_after;
         for (auto it = st.children.begin(); it != st.children.end();) {
           auto next = std::next(it);
-          if (it->second.last_used < idle_since) try_passivate<Model>(self, it);
+          if (it->second.last_used < idle_since) try_passivate<Binding>(self, it);
           it = next;
         }
-        schedule_sweep<Model>(self);
+        schedule_sweep<Binding>(self);
       },
   };
 }

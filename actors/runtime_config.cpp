@@ -2,7 +2,6 @@
 
 #include "actors/cluster_protocol.hpp"
 #include "actors/error_code.hpp"
-#include "actors/example_actors.hpp"
 
 #include <caf/io/middleman.hpp>
 
@@ -13,12 +12,6 @@ void register_message_types(caf::actor_system_config& cfg) {
       .add_message_type<std::vector<EventView>>("std::vector<es.EventView>")
       .add_message_type<SnapshotTaken>("es.SnapshotTaken")
       .add_message_type<RepositoryStats>("es.RepositoryStats")
-      .add_message_type<AttributeChange>("es.AttributeChange")
-      .add_message_type<std::vector<AttributeChange>>("std::vector<es.AttributeChange>")
-      .add_message_type<ExampleCommand>("es.ExampleCommand")
-      .add_message_type<ExampleView>("es.ExampleView")
-      .add_message_type<example_actor>("es.example_actor")
-      .add_message_type<example_repository_actor>("es.example_repository_actor")
       // Multi-node deployments (cluster_protocol.hpp).
       .add_message_type<ClusterJoin>("es.ClusterJoin")
       .add_message_type<ClusterWelcome>("es.ClusterWelcome")

@@ -7,10 +7,10 @@
 // projection runs under a write load like example-sim's (10,000 Example actors, 64
 // concurrent senders, 30% heartbeats / 70% attribute changes): the lag of each sampled head
 // position until the projection has applied it. Prints `BENCH <name> <value> <unit>` lines.
-#include "actors/application.hpp"
-#include "actors/example_projection_service.hpp"
+#include "samples/example/example_application.hpp"
+#include "samples/example/example_projection_service.hpp"
 #include "domain/errors.hpp"
-#include "domain/example.hpp"
+#include "samples/example/example.hpp"
 #include "domain/mapper.hpp"
 #include "persistence/redis_launcher.hpp"
 #include "persistence/redis_record_manager.hpp"
@@ -167,15 +167,18 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo,
       }
       const auto& id = (*ids)[(*rng)() % ids->size()];
       const auto pick = (*rng)() % 10;
-      ExampleCommand command;
+      ExampleBinding::Command command;
       if (pick < 3) {
-        command = ExampleCommand::make_beat(1);
+        command = BeatHeart{1};
       } else {
         const std::string name = pick < 6 ? "a" : pick < 9 ? "b" : "foo";
-        const std::string value = name == "a"
-                                      ? std::to_string((*rng)() % 1000000)
-                                      : "\"" + name + "-" + std::to_string((*rng)() % 1000) + "\"";
-        command = ExampleCommand::make_change({{name, value}});
+        Json value;
+        if (name == "a") {
+          value.value = static_cast<std::int64_t>((*rng)() % 1000000);
+        } else {
+          value.value = name + "-" + std::to_string((*rng)() % 1000);
+        }
+        command = ChangeAttributes{{{name, std::move(value)}}};
       }
       self->request(repo, caf::infinite, execute_atom::value, id, command)
           .then(

@@ -45,11 +45,28 @@ void Entity::apply(const Event& event) {
   head_ = event.event_hash();
 }
 
-void Entity::trigger_event(std::string topic, boost::json::object data, int schema_version) {
-  Event event = Event::create(id_, version_ + 1, next_timestamp(last_modified_), std::move(topic),
-                              head_, std::move(data), schema_version);
-  apply(event);
-  pending_.push_back(std::move(event));
+void Entity::record(const Uuid& id, Decision decision) {
+  for (auto& event : chain(id, decision.take())) {
+    apply(event);
+    pending_.push_back(std::move(event));
+  }
+}
+
+std::vector<Event> Entity::chain(const Uuid& id, std::vector<EventDraft> drafts) const {
+  assert_not_discarded();
+  std::vector<Event> events;
+  events.reserve(drafts.size());
+  const Uuid& originator = is_created() ? id_ : id;
+  std::int64_t version = version_;
+  std::int64_t timestamp = last_modified_;
+  const std::string* previous = &head_;
+  for (auto& d : drafts) {
+    timestamp = next_timestamp(timestamp);
+    events.push_back(Event::create(originator, ++version, timestamp, std::move(d.topic), *previous,
+                                   std::move(d.data), d.schema_version));
+    previous = &events.back().event_hash();
+  }
+  return events;
 }
 
 std::vector<Event> Entity::collect_pending_events() {

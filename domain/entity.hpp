@@ -1,13 +1,18 @@
 // The entity framework: a versioned, timestamped, hash-chained aggregate whose state is
 // the fold of its events. A user defines an entity type by deriving from Entity, listing
-// its event structs (see event_type.hpp), and implementing mutate/save_state/load_state.
+// its event structs (see event_type.hpp), and implementing mutate/save_state/load_state, or
+// more shortly as an Aggregate (aggregate.hpp) of a plain state struct.
 //
-// Commands call trigger(), which builds the next chained event, applies it and keeps it
-// pending until collect_pending_events() hands it to a store. Replay calls apply(), which
-// first checks id, version, previous hash and own hash, in that order.
+// Two ways to change one:
+// - decide, then apply (the actors' way): a command handler returns a Decision; chain() turns
+//   it into the next chained events without touching the entity; once stored, apply() each.
+// - trigger() (the reference's synchronous way): builds the next chained event, applies it
+//   and keeps it pending until collect_pending_events() hands it to a store.
+// apply() first checks id, version, previous hash and own hash, in that order.
 #pragma once
 
 #include "domain/clock.hpp"
+#include "domain/decision.hpp"
 #include "domain/errors.hpp"
 #include "domain/event.hpp"
 #include "domain/event_type.hpp"
@@ -15,6 +20,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +50,11 @@ class Entity {
   // check() then mutate.
   void apply(const Event& event);
 
+  // The events that would follow the current state, one per draft, chained onto its head
+  // (versions, timestamps, previous hashes). `id` names a new entity; an existing one keeps
+  // its own. Mutates nothing; EntityIsDiscarded on a discarded entity.
+  std::vector<Event> chain(const Uuid& id, std::vector<EventDraft> drafts) const;
+
   // Events triggered and not yet collected, oldest first.
   const std::vector<Event>& pending_events() const { return pending_; }
   std::vector<Event> collect_pending_events();
@@ -70,18 +81,24 @@ class Entity {
   template <class T>
   void trigger_created(const Uuid& id, const T& payload) {
     if (is_created()) throw InvalidInput("entity is already created");
-    id_ = id;
-    trigger_event(std::string(T::topic), payload.to_data(), schema_version_of<T>::value);
+    record(id, Decision(payload));
   }
   // The next event of a live entity. Throws EntityIsDiscarded once discarded.
   template <class T>
   void trigger(const T& payload) {
     assert_not_discarded();
     if (!is_created()) throw InvalidInput("entity is not created yet");
-    trigger_event(std::string(T::topic), payload.to_data(), schema_version_of<T>::value);
+    record(id_, Decision(payload));
   }
+  // Chains the decided events, applies them and keeps them pending (a no-op when empty).
+  void record(const Uuid& id, Decision decision);
 
   void assert_not_discarded() const;
+  // Created and not discarded: EntityIsDiscarded, or InvalidInput before Created.
+  void assert_live() const {
+    assert_not_discarded();
+    if (!is_created()) throw InvalidInput("entity is not created yet");
+  }
   // Called by a mutator for the entity type's Discarded event.
   void mark_discarded() { discarded_ = true; }
 
@@ -92,8 +109,6 @@ class Entity {
   virtual void load_state(const boost::json::object& state) = 0;
 
  private:
-  void trigger_event(std::string topic, boost::json::object data, int schema_version);
-
   Uuid id_{};
   std::int64_t version_ = -1;
   std::int64_t created_on_ = 0;
@@ -103,13 +118,24 @@ class Entity {
   std::vector<Event> pending_;
 };
 
-// Rebuilds an entity of type E from an optional snapshot and the events after it.
+// Rebuilds an entity of type E from an optional snapshot and the events after it: the one
+// rebuild that recovery, reads at a version and the synchronous repository share. Nothing
+// when there is neither.
+template <class E, class Events>
+std::optional<E> rebuild(const Snapshot* snapshot, const Events& events) {
+  std::optional<E> entity;
+  if (snapshot) entity.emplace().restore_snapshot(*snapshot);
+  for (const auto& e : events) {
+    if (!entity) entity.emplace();
+    entity->apply(e);
+  }
+  return entity;
+}
+
 template <class E, class Events>
 E replay(const Snapshot* snapshot, const Events& events) {
-  E entity;
-  if (snapshot) entity.restore_snapshot(*snapshot);
-  for (const auto& e : events) entity.apply(e);
-  return entity;
+  auto entity = rebuild<E>(snapshot, events);
+  return entity ? std::move(*entity) : E{};
 }
 
 }  // namespace es

@@ -1,13 +1,13 @@
 // Typed events on top of the generic Event. An event type is a plain struct with
 //   static constexpr std::string_view topic = "...";     // stable, never changes
 //   static constexpr int schema_version = 2;              // optional, default 1
-//   boost::json::object to_data() const;                  // its own fields
-//   static T from_data(const boost::json::object& data);  // throws RecordDecodingError
+// and its fields, converted as event_codec.hpp says (to_data/from_data, or described).
 // EventTypes<A, B, C> registers a set of them and dispatches a stored Event to the
 // matching struct, so an entity's mutator is a set of overloads.
 #pragma once
 
 #include "domain/errors.hpp"
+#include "domain/event_codec.hpp"
 #include "domain/event.hpp"
 #include "domain/event_registry.hpp"
 
@@ -19,18 +19,12 @@
 
 namespace es {
 
-template <class T, class = void>
-struct schema_version_of : std::integral_constant<int, 1> {};
-template <class T>
-struct schema_version_of<T, std::void_t<decltype(T::schema_version)>>
-    : std::integral_constant<int, T::schema_version> {};
-
 template <class... Ts>
 struct EventTypes {
   // Registers every topic, its schema version and a validator that decodes the fields.
   static void register_all(EventRegistry& registry = EventRegistry::global()) {
     (registry.register_topic(std::string(Ts::topic), schema_version_of<Ts>::value,
-                             [](const boost::json::object& data) { (void)Ts::from_data(data); }),
+                             [](const boost::json::object& data) { (void)event_from_data<Ts>(data); }),
      ...);
   }
 
@@ -41,7 +35,7 @@ struct EventTypes {
   template <class Visitor>
   static void dispatch(const Event& event, Visitor&& visit) {
     bool found =
-        ((event.topic() == Ts::topic ? (visit(Ts::from_data(event.data())), true) : false) || ...);
+        ((event.topic() == Ts::topic ? (visit(event_from_data<Ts>(event.data())), true) : false) || ...);
     if (!found) throw TopicResolutionError("no mutator for event topic: " + event.topic());
   }
 };

@@ -6,7 +6,7 @@
 // waits for commands in flight) and exits 0. With cluster flags it is a node of a multi-node
 // deployment (docs/CLUSTER.md): every entity route goes through the cluster router, which
 // places each entity on one live node; without them a standalone router serves all here.
-#include "actors/application.hpp"
+#include "samples/example/example_application.hpp"
 #include "actors/cluster_router.hpp"
 #include "actors/runtime_config.hpp"
 #include "domain/errors.hpp"
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<es::RuntimeConfig> caf_config;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<es::ExampleApplication> app;
-  es::ClusterNode<es::ExampleModel> node;
+  es::ClusterNode<es::ExampleBinding> node;
   std::shared_ptr<es::ExampleProjectionService> projection;
   tcp::endpoint endpoint;
   try {
@@ -179,6 +179,7 @@ int main(int argc, char** argv) {
     cfg.store_timeout = kStoreTimeout;
     cfg.request_timeout = kRequestTimeout;
     caf_config = std::make_unique<es::RuntimeConfig>(kSchedulerThreads, cluster.has_value());
+    caf_config->add_binding<es::ExampleBinding>();
     caf_config->set("scheduler.policy", caf::atom("sharing"));
     if (cluster) es::configure_cluster_transport(*caf_config, cluster->tls, cluster->timings);
     system = std::make_unique<caf::actor_system>(*caf_config);
@@ -198,14 +199,14 @@ int main(int argc, char** argv) {
       std::string peers;
       for (const auto& p : cluster->peers) peers += " " + p.text();
       node =
-          es::start_cluster_node<es::ExampleModel>(*system, std::move(*cluster), app->repository());
+          es::start_cluster_node<es::ExampleBinding>(*system, std::move(*cluster), app->repository());
       std::fprintf(stderr, "example-server: node %s on %s:%u (%s), peers:%s\n", id.c_str(),
                    opt.cluster.node_host.c_str(), static_cast<unsigned>(node.port),
                    tls ? "TLS, mutual authentication" : "plain TCP",
                    peers.empty() ? " none" : peers.c_str());
     } else {
       node.router =
-          es::spawn_standalone_router<es::ExampleModel>(*system, standalone_id, app->repository());
+          es::spawn_standalone_router<es::ExampleBinding>(*system, standalone_id, app->repository());
     }
   } catch (const std::exception& e) {
     std::cerr << "example-server: " << e.what() << "\n";

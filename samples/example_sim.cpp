@@ -7,7 +7,7 @@
 // joins each named node as a client, spreads its senders round robin over the nodes'
 // routers, reports throughput per node, reads every entity back through the cluster, and
 // then runs the same recovery check from the shared Redis alone.
-#include "actors/application.hpp"
+#include "samples/example/example_application.hpp"
 #include "actors/cluster_client.hpp"
 #include "actors/placement.hpp"
 #include "domain/errors.hpp"
@@ -131,7 +131,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
       };
       if (phase == Phase::create) {
         Expected* e = st->owned[st->next_index++];
-        self->request(repo, timeout, create_atom::value, ExampleCommand::make_create())
+        self->request(repo, timeout, create_atom::value, ExampleBinding::Command(CreateExample{}))
             .then(
                 [=](ExampleView& v) {
                   e->id = v.id;
@@ -157,16 +157,22 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
       } else {
         Expected* e = st->owned[st->rng() % st->owned.size()];
         const auto pick = st->rng() % 10;
-        ExampleCommand command;
+        ExampleBinding::Command command;
         std::string value;
         std::string name;
         if (pick < 3) {
-          command = ExampleCommand::make_beat(1);
+          command = BeatHeart{1};
         } else {
           name = pick < 6 ? "a" : pick < 9 ? "b" : "foo";
-          value = name == "a" ? std::to_string(st->rng() % 1000000)
-                              : "\"" + name + "-" + std::to_string(st->rng() % 1000000) + "\"";
-          command = ExampleCommand::make_change({{name, value}});
+          const auto n = st->rng() % 1000000;
+          Json json;
+          if (name == "a") {
+            json.value = static_cast<std::int64_t>(n);
+          } else {
+            json.value = name + "-" + std::to_string(n);
+          }
+          value = canonical_json(json.value);
+          command = ChangeAttributes{{{name, std::move(json)}}};
         }
         self->request(repo, timeout, execute_atom::value, e->id, command)
             .then(
@@ -396,6 +402,7 @@ int run_cluster(const Options& opt, const samples::ClientSettings& client) {
     // worker with the work-sharing policy: the nodes and Redis share the machine in the
     // sample deployment, and idle work-stealing workers spin (as in example-server).
     RuntimeConfig caf_config(1, true);
+    caf_config.add_binding<ExampleBinding>();
     caf_config.set("scheduler.policy", caf::atom("sharing"));
     configure_cluster_transport(caf_config, client.tls, ClusterTimings{});
     caf::actor_system sys{caf_config};

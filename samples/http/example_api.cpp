@@ -136,7 +136,7 @@ void ExampleApi::index(const Responder& respond) {
   when_store_up(respond, [self, respond] {
     auto repo = self->repository();
     if (!repo) return respond(error_response(503, "the server is shutting down"));
-    auto command = ExampleCommand::make_create({{"foo", "\"Hello There!\""}});
+    auto command = ExampleBinding::Command(CreateExample{{"Hello There!"}, {""}, {""}});
     self->bridge_->request<ExampleView>(
         repo,
         [self, respond, repo](caf::expected<ExampleView> created) {
@@ -155,14 +155,13 @@ void ExampleApi::index(const Responder& respond) {
 }
 
 void ExampleApi::create(const ExchangePtr& exchange, const Responder& respond) {
-  std::vector<AttributeChange> initial;
+  ExampleBinding::Command command;
   try {
-    initial = parse_create_body(exchange->request.body());
+    command = parse_create_body(exchange->request.body());
   } catch (const BadRequest& e) {
     return respond(error_response(400, e.what()));
   }
   auto self = shared_from_this();
-  auto command = ExampleCommand::make_create(std::move(initial));
   when_store_up(respond, [self, respond, command = std::move(command)]() mutable {
     auto repo = self->repository();
     if (!repo) return respond(error_response(503, "the server is shutting down"));
@@ -211,34 +210,28 @@ void ExampleApi::get(const ExchangePtr& exchange, const Responder& respond) {
   });
 }
 
-void ExampleApi::execute(std::string id, ExampleCommand command, Responder respond, bool no_content,
-                         int attempt) {
+void ExampleApi::execute(std::string id, ExampleBinding::Command command, Responder respond,
+                         bool no_content) {
   auto repo = repository();
   if (!repo) return respond(error_response(503, "the server is shutting down"));
-  auto self = shared_from_this();
+  // A conflict was already retried once by the entity actor: it reaches us as 409.
   bridge_->request<ExampleView>(
       repo,
-      [self, id, command, respond, no_content, attempt](caf::expected<ExampleView> view) {
-        if (view) {
-          if (no_content) return respond(Response{bhttp::status::no_content, 11});
-          return respond(entity_response(200, *view));
-        }
-        // The entity actor reloaded after the conflict: one more try, then 409.
-        if (code_of(view.error()) == ErrorCode::concurrency && attempt == 0) {
-          return self->execute(id, command, respond, no_content, attempt + 1);
-        }
-        respond(error_response_for(view.error()));
+      [respond, no_content](caf::expected<ExampleView> view) {
+        if (!view) return respond(error_response_for(view.error()));
+        if (no_content) return respond(Response{bhttp::status::no_content, 11});
+        respond(entity_response(200, *view));
       },
-      execute_atom::value, id, command);
+      execute_atom::value, std::move(id), std::move(command));
 }
 
-void ExampleApi::submit(std::string id, ExampleCommand command, const Responder& respond,
+void ExampleApi::submit(std::string id, ExampleBinding::Command command, const Responder& respond,
                         bool no_content) {
   auto self = shared_from_this();
-  when_store_up(respond,
-                [self, respond, no_content, id = std::move(id), command = std::move(command)] {
-                  self->execute(id, command, respond, no_content, 0);
-                });
+  when_store_up(respond, [self, respond, no_content, id = std::move(id),
+                          command = std::move(command)]() mutable {
+    self->execute(std::move(id), std::move(command), respond, no_content);
+  });
 }
 
 void ExampleApi::patch(const ExchangePtr& exchange, const Responder& respond) {
@@ -252,8 +245,7 @@ void ExampleApi::patch(const ExchangePtr& exchange, const Responder& respond) {
   } catch (const BadRequest& e) {
     return respond(error_response(400, e.what()));
   }
-  submit(std::move(*id), ExampleCommand::make_change(std::move(changes), *expected), respond,
-         false);
+  submit(std::move(*id), ChangeAttributes{std::move(changes), *expected}, respond, false);
 }
 
 void ExampleApi::discard(const ExchangePtr& exchange, const Responder& respond) {
@@ -261,7 +253,7 @@ void ExampleApi::discard(const ExchangePtr& exchange, const Responder& respond) 
   if (!id) return;
   auto expected = if_match(exchange, respond);
   if (!expected) return;
-  submit(std::move(*id), ExampleCommand::make_discard(*expected), respond, true);
+  submit(std::move(*id), DiscardExample{*expected}, respond, true);
 }
 
 void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respond) {
@@ -275,7 +267,7 @@ void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respon
   } catch (const BadRequest& e) {
     return respond(error_response(400, e.what()));
   }
-  submit(std::move(*id), ExampleCommand::make_beat(count, *expected), respond, false);
+  submit(std::move(*id), BeatHeart{count, *expected}, respond, false);
 }
 
 void ExampleApi::events(const ExchangePtr& exchange, const Responder& respond) {

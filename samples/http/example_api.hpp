@@ -6,7 +6,7 @@
 // errors map to statuses in one place (status_of).
 #pragma once
 
-#include "actors/example_actors.hpp"
+#include "samples/example/example_binding.hpp"
 #include "samples/http/actor_bridge.hpp"
 #include "samples/http/router.hpp"
 #include "samples/http/store_health.hpp"
@@ -45,12 +45,12 @@ class ExampleApi : public std::enable_shared_from_this<ExampleApi> {
   // Runs `next` when the store is reachable, else answers 503.
   template <class F>
   void when_store_up(const Responder& respond, F next);
-  // Sends a command to the entity (retrying once after a concurrency conflict) and answers
-  // `status` with the entity, or 204 when `no_content`.
-  void execute(std::string id, ExampleCommand command, Responder respond, bool no_content,
-               int attempt);
+  // Sends a command to the entity and answers 200 with the entity, or 204 when `no_content`.
+  void execute(std::string id, ExampleBinding::Command command, Responder respond,
+               bool no_content);
   // execute() once the store is reachable (else 503): what every write route ends with.
-  void submit(std::string id, ExampleCommand command, const Responder& respond, bool no_content);
+  void submit(std::string id, ExampleBinding::Command command, const Responder& respond,
+              bool no_content);
   example_repository_actor repository();
 
   std::shared_ptr<ActorBridge> bridge_;

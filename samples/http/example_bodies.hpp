@@ -4,7 +4,7 @@
 // every violation throws BadRequest, whose text becomes the 400 answer.
 #pragma once
 
-#include "actors/example_protocol.hpp"
+#include "samples/example/example_binding.hpp"
 
 #include <cstdint>
 #include <stdexcept>
@@ -19,7 +19,7 @@ class BadRequest : public std::runtime_error {
 };
 
 // POST /examples: empty, or an object with any of foo, a, b (any JSON values).
-std::vector<AttributeChange> parse_create_body(std::string_view body);
+CreateExample parse_create_body(std::string_view body);
 // PATCH /examples/<id>: an object with at least one of foo, a, b; in the order foo, a, b.
 std::vector<AttributeChange> parse_patch_body(std::string_view body);
 // POST /examples/<id>/heartbeats: empty, {} or {"count": n}, n an integer 1..10000.

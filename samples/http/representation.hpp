@@ -4,7 +4,7 @@
 // no parse and re-serialise on the hot path.
 #pragma once
 
-#include "actors/example_protocol.hpp"
+#include "samples/example/example_binding.hpp"
 #include "actors/messages.hpp"
 #include "samples/http/router.hpp"
 

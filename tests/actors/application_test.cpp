@@ -1,9 +1,10 @@
 // The reference's example application test and single-instance test, end to end through
 // the actors, over the in-memory stores (the Redis suite repeats them on a real server).
-#include "actors/application.hpp"
+#include "samples/example/example_application.hpp"
 #include "actors/backends.hpp"
 #include "domain/errors.hpp"
 
+#include <limits>
 #include <catch2/catch.hpp>
 
 #include <boost/json/parse.hpp>
@@ -147,11 +148,15 @@ TEST_CASE("bad commands are refused and change nothing", "[application]") {
   CHECK_THROWS_AS(app.set_attribute(id, "c", 1), InvalidInput);
   CHECK_THROWS_AS(app.beat_heart(id, 0), InvalidInput);
   CHECK_THROWS_AS(app.beat_heart(id, 10001), InvalidInput);
-  CHECK_THROWS_AS(app.execute(id, ExampleCommand::make_change({})), InvalidInput);
-  CHECK_THROWS_AS(app.execute(id, ExampleCommand::make_change({{"a", "{not json"}})), InvalidInput);
-  CHECK_THROWS_AS(app.execute(id, ExampleCommand::make_beat(1, 5)), PreconditionFailed);
+  auto& examples = app.examples();
+  CHECK_THROWS_AS(examples.execute(id, ChangeAttributes{}), InvalidInput);
+  // A value that canonical JSON cannot encode (not finite) never reaches the store.
+  CHECK_THROWS_AS(
+      examples.execute(id, ChangeAttributes{{{"a", {std::numeric_limits<double>::infinity()}}}}),
+      InvalidInput);
+  CHECK_THROWS_AS(examples.execute(id, BeatHeart{1, 5}), PreconditionFailed);
   CHECK(app.get(id).version == 0);
-  CHECK(app.execute(id, ExampleCommand::make_beat(2, 0)).version == 2);
+  CHECK(examples.execute(id, BeatHeart{2, 0}).version == 2);
   CHECK_THROWS_AS(app.get(new_uuid()), RepositoryKeyError);
   CHECK_THROWS_AS(app.events(new_uuid()), RepositoryKeyError);
 }

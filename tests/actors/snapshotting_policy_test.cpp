@@ -1,5 +1,5 @@
 // The reference's snapshotting docs test: a snapshot every 2 events.
-#include "actors/application.hpp"
+#include "samples/example/example_application.hpp"
 #include "actors/backends.hpp"
 #include "persistence/snapshot_strategy.hpp"
 

@@ -1,6 +1,6 @@
 // Time-bucketed logs: buckets as the reference computes them, messages through the log
 // writer, and paging forwards and backwards across buckets.
-#include "actors/application.hpp"
+#include "samples/example/example_application.hpp"
 #include "actors/backends.hpp"
 #include "domain/errors.hpp"
 

@@ -3,7 +3,7 @@
 // decoder then handles).
 #include "domain/canonical_event_scanner.hpp"
 #include "domain/canonical_json.hpp"
-#include "domain/example.hpp"
+#include "samples/example/example.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/mapper.hpp"
 

@@ -1,5 +1,5 @@
 // Ports of the reference's test_entity (lifecycle, attribute, event equality) for Example.
-#include "domain/example.hpp"
+#include "samples/example/example.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,7 +3,7 @@
 #include "domain/mapper.hpp"
 #include "domain/base64.hpp"
 #include "domain/canonical_json.hpp"
-#include "domain/example.hpp"
+#include "samples/example/example.hpp"
 #include "domain/sha256.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 // The entity test kit on the Example entity: given / when / then.
 #include "persistence/entity_testkit.hpp"
-#include "domain/example.hpp"
+#include "samples/example/example.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,7 +3,7 @@
 // every key and value in Redis after a projection ran over encrypted events.
 #include <catch2/catch.hpp>
 
-#include "actors/example_projection_service.hpp"
+#include "samples/example/example_projection_service.hpp"
 #include "actors/runtime_config.hpp"
 #include "projection/projection_support.hpp"
 

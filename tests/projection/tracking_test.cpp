@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "domain/errors.hpp"
-#include "persistence/example_read_model_redis.hpp"
+#include "samples/example/example_read_model_redis.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_keys.hpp"
 #include "persistence/tracking_script.hpp"

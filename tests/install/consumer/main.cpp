@@ -1,7 +1,7 @@
 // Uses each installed layer once: the domain (an Example), persistence (the in-memory store
 // and repository) and the actors (the application facade).
-#include "actors/application.hpp"
-#include "domain/example.hpp"
+#include "samples/example/example_application.hpp"
+#include "samples/example/example.hpp"
 #include "persistence/memory_record_manager.hpp"
 #include "persistence/repository.hpp"
 

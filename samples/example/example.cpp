@@ -1,4 +1,4 @@
-#include "domain/example.hpp"
+#include "samples/example/example.hpp"
 
 #include <mutex>
 
@@ -37,8 +37,36 @@ Example Example::create_with_id(const Uuid& id, boost::json::value foo, boost::j
                                 boost::json::value b) {
   register_types();
   Example example;
-  example.trigger_created(id, Created{std::move(foo), std::move(a), std::move(b)});
+  example.record(id, decide_create(std::move(foo), std::move(a), std::move(b)));
   return example;
+}
+
+Decision Example::decide_create(boost::json::value foo, boost::json::value a,
+                                boost::json::value b) {
+  return Decision(Created{std::move(foo), std::move(a), std::move(b)});
+}
+
+Decision Example::decide_change(Changes changes) const {
+  assert_live();
+  if (changes.empty()) throw InvalidInput("no attribute to change");
+  Decision decision;
+  for (auto& [name, value] : changes) {
+    if (!is_attribute(name)) throw InvalidInput("Example has no attribute '" + name + "'");
+    decision.persist(AttributeChanged{std::move(name), std::move(value)});
+  }
+  return decision;
+}
+
+Decision Example::decide_beats(int number_of_beats) const {
+  assert_live();
+  Decision decision;
+  for (int i = 0; i < number_of_beats; ++i) decision.persist(Heartbeat{});
+  return decision;
+}
+
+Decision Example::decide_discard() const {
+  assert_live();
+  return Decision(Discarded{});
 }
 
 Example create_new_example(boost::json::value foo, boost::json::value a, boost::json::value b) {
@@ -57,18 +85,15 @@ const boost::json::value& Example::attribute(std::string_view name) const {
 }
 
 void Example::set_attribute(std::string_view name, boost::json::value value) {
-  if (!is_attribute(name))
-    throw InvalidInput("Example has no attribute '" + std::string(name) + "'");
-  trigger(AttributeChanged{std::string(name), std::move(value)});
+  record(id(), decide_change({{std::string(name), std::move(value)}}));
 }
 
 void Example::beat_heart(int number_of_beats) {
-  assert_not_discarded();
-  for (int i = 0; i < number_of_beats; ++i) trigger(Heartbeat{});
+  record(id(), decide_beats(number_of_beats));
 }
 
 void Example::discard() {
-  trigger(Discarded{});
+  record(id(), decide_discard());
 }
 
 void Example::mutate(const Event& event) {

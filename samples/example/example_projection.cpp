@@ -1,8 +1,8 @@
 // Why: see example_projection.hpp.
-#include "persistence/example_projection.hpp"
+#include "samples/example/example_projection.hpp"
 
 #include "domain/errors.hpp"
-#include "domain/example.hpp"
+#include "samples/example/example.hpp"
 
 namespace es {
 namespace {

@@ -8,7 +8,7 @@
 // never applies past it), many partitions per pipelined round trip. Thread-safe.
 #pragma once
 
-#include "persistence/example_read_model.hpp"
+#include "samples/example/example_read_model.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_keys.hpp"
 #include "persistence/tracking_script.hpp"

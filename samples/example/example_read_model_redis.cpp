@@ -1,6 +1,6 @@
 // Why: see example_read_model_redis.hpp. The Lua body below and apply_entry() in
 // example_read_model.cpp state the same effects.
-#include "persistence/example_read_model_redis.hpp"
+#include "samples/example/example_read_model_redis.hpp"
 
 #include "domain/errors.hpp"
 

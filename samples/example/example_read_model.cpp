@@ -1,6 +1,6 @@
 // Why: see example_read_model.hpp. The in-memory model applies the same entries, with the
 // same rules, as the Redis script (example_read_model_redis.cpp), so both backends agree.
-#include "persistence/example_read_model.hpp"
+#include "samples/example/example_read_model.hpp"
 
 #include "domain/errors.hpp"
 

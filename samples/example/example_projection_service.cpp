@@ -1,5 +1,5 @@
 // Why: see example_projection_service.hpp.
-#include "actors/example_projection_service.hpp"
+#include "samples/example/example_projection_service.hpp"
 
 #include "domain/errors.hpp"
 

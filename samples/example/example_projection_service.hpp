@@ -8,8 +8,8 @@
 
 #include "actors/subscription_actors.hpp"
 #include "domain/cipher.hpp"
-#include "persistence/example_projection.hpp"
-#include "persistence/projection_backend.hpp"
+#include "samples/example/example_projection.hpp"
+#include "samples/example/projection_backend.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>

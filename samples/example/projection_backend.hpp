@@ -6,7 +6,7 @@
 
 #include "persistence/consumer_group_source.hpp"
 #include "persistence/event_fetcher.hpp"
-#include "persistence/example_read_model.hpp"
+#include "samples/example/example_read_model.hpp"
 #include "persistence/notification_source.hpp"
 #include "persistence/record_manager.hpp"
 

@@ -11,7 +11,7 @@
 #include "domain/keyed_hash.hpp"
 #include "domain/mapper.hpp"
 #include "persistence/event_fetcher.hpp"
-#include "persistence/example_read_model.hpp"
+#include "samples/example/example_read_model.hpp"
 #include "persistence/notification_handler.hpp"
 
 #include <atomic>

@@ -1,8 +1,8 @@
 // Why: see projection_backend.hpp.
-#include "persistence/projection_backend.hpp"
+#include "samples/example/projection_backend.hpp"
 
 #include "domain/errors.hpp"
-#include "persistence/example_read_model_redis.hpp"
+#include "samples/example/example_read_model_redis.hpp"
 #include "persistence/redis_record_manager.hpp"
 #include "persistence/stream_sources.hpp"
 

@@ -6,6 +6,10 @@
 
 #include <boost/json/value.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace es {
 
 class Example final : public Entity {
@@ -57,6 +61,17 @@ class Example final : public Entity {
   const boost::json::value& attribute(std::string_view name) const;
   static bool is_attribute(std::string_view name);
 
+  // What a command decides (the actors' path: nothing changes until the store confirmed
+  // the events). Each throws InvalidInput for a bad argument.
+  using Changes = std::vector<std::pair<std::string, boost::json::value>>;
+  static Decision decide_create(boost::json::value foo, boost::json::value a,
+                                boost::json::value b);
+  // One AttributeChanged per change, in the order given; at least one.
+  Decision decide_change(Changes changes) const;
+  Decision decide_beats(int number_of_beats) const;
+  Decision decide_discard() const;
+
+  // The reference's synchronous API: decide, then record (apply and keep pending).
   // One AttributeChanged event each.
   void set_foo(boost::json::value v) { set_attribute("foo", std::move(v)); }
   void set_a(boost::json::value v) { set_attribute("a", std::move(v)); }
