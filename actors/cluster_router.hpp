@@ -60,7 +60,7 @@ template <class Binding>
 struct ClusterRouterState {
   using Clock = std::chrono::steady_clock;
   struct Member {
-    caf::actor router;                    // monitored
+    caf::actor router;                      // monitored
     cluster_router_actor<Binding> forward;  // the same, typed: requests placed there
     repository_actor<Binding> repository;   // releases during a hand-over
   };
@@ -120,7 +120,8 @@ void membership_changed(router_pointer<Binding> self, const std::string& why) {
   }
   st.placement = Placement(st.settings.node_id, std::move(others));
   self->send(st.local, place_atom::value, st.settings.node_id, st.placement.live());
-  st.handover_until = ClusterRouterState<Binding>::Clock::now() + st.settings.timings.handover_window;
+  st.handover_until =
+      ClusterRouterState<Binding>::Clock::now() + st.settings.timings.handover_window;
   st.settled.clear();
   router_log<Binding>(self, why + "; live: " + joined(st.placement.live()));
 }
@@ -186,7 +187,8 @@ caf::result<Result> forward_to(router_pointer<Binding> self, const std::string& 
 
 // Runs `next` once every other node released `id` (or did not answer in time).
 template <class Binding>
-void after_release(router_pointer<Binding> self, const std::string& id, std::function<void()> next) {
+void after_release(router_pointer<Binding> self, const std::string& id,
+                   std::function<void()> next) {
   auto& st = self->state;
   auto& queue = st.waiting[id];
   queue.push_back(std::move(next));
@@ -221,7 +223,8 @@ bool forwarded_here(router_pointer<Binding> self) {
 // Routes a request about one entity: to the local repository when placed (or forwarded)
 // here, after the hand-over if one is due; else to the owner.
 template <class Binding, class Result, class... Ts>
-caf::result<Result> route_by_id(router_pointer<Binding> self, const std::string& id_text, Ts... xs) {
+caf::result<Result> route_by_id(router_pointer<Binding> self, const std::string& id_text,
+                                Ts... xs) {
   auto& st = self->state;
   auto id = parse_uuid(id_text);
   if (!id) return self->delegate(st.local, std::move(xs)...);  // answers `invalid`
@@ -244,7 +247,7 @@ caf::result<Result> route_by_id(router_pointer<Binding> self, const std::string&
 // Routes a creation: a fresh id is hosted nowhere yet, so there is nothing to hand over.
 template <class Binding, class... Ts>
 caf::result<view_t<Binding>> route_create(router_pointer<Binding> self, const std::string& id,
-                                               Ts... xs) {
+                                          Ts... xs) {
   auto& st = self->state;
   auto parsed = parse_uuid(id);
   if (!parsed) return self->delegate(st.local, std::move(xs)...);  // answers `invalid`
@@ -275,7 +278,7 @@ void peer_failed(router_pointer<Binding> self, std::size_t index, const std::str
   peer.next_attempt = ClusterRouterState<Binding>::Clock::now() + jittered(backoff);
   if (reason != peer.last_error) {
     router_log<Binding>(self, "cannot join " + peer.address.text() + ": " + reason +
-                                " (retrying in the background)");
+                                  " (retrying in the background)");
     peer.last_error = reason;
   }
 }
@@ -308,8 +311,8 @@ void handshake(router_pointer<Binding> self, std::size_t index, gatekeeper_actor
                           client_nonce, server_nonce, welcome.node_id);
                       if (!constant_time_equal(expected, welcome.proof)) {
                         return peer_failed<Binding>(self, index,
-                                                  "the node there does not prove the cluster "
-                                                  "secret");
+                                                    "the node there does not prove the cluster "
+                                                    "secret");
                       }
                       if (!valid_node_id(welcome.node_id) || !welcome.router ||
                           !welcome.repository) {
@@ -317,8 +320,8 @@ void handshake(router_pointer<Binding> self, std::size_t index, gatekeeper_actor
                       }
                       if (welcome.node_id == st.settings.node_id) {
                         return peer_failed<Binding>(self, index,
-                                                  "that is this node's own id (ids must be "
-                                                  "unique)");
+                                                    "that is this node's own id (ids must be "
+                                                    "unique)");
                       }
                       auto& peer = st.peers[index];
                       peer.connecting = false;
@@ -328,9 +331,12 @@ void handshake(router_pointer<Binding> self, std::size_t index, gatekeeper_actor
                         router_log<Binding>(self, "joined " + peer.address.text());
                       }
                       peer.last_error.clear();
-                      add_member<Binding>(self, welcome.node_id, welcome.router, welcome.repository);
+                      add_member<Binding>(self, welcome.node_id, welcome.router,
+                                          welcome.repository);
                     },
-                    [=](caf::error& error) { peer_failed<Binding>(self, index, reason_of(error)); });
+                    [=](caf::error& error) {
+                      peer_failed<Binding>(self, index, reason_of(error));
+                    });
           },
           [=](caf::error& error) { peer_failed<Binding>(self, index, reason_of(error)); });
 }
@@ -490,7 +496,7 @@ struct ClusterNode {
 // ConfigurationError when the port cannot be opened.
 template <class Binding>
 ClusterNode<Binding> start_cluster_node(caf::actor_system& sys, ClusterSettings settings,
-                                      repository_actor<Binding> local) {
+                                        repository_actor<Binding> local) {
   const bool tls = settings.tls.enabled();
   auto connector = tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
   settings.peers = without_own_address(settings);
@@ -521,7 +527,7 @@ ClusterNode<Binding> start_cluster_node(caf::actor_system& sys, ClusterSettings 
 // shows this node alone. Needs no middleman.
 template <class Binding>
 cluster_router_actor<Binding> spawn_standalone_router(caf::actor_system& sys, std::string node_id,
-                                                    repository_actor<Binding> local) {
+                                                      repository_actor<Binding> local) {
   ClusterSettings settings;
   settings.node_id = std::move(node_id);
   return sys.spawn(cluster_router_behavior<Binding>, std::move(settings), std::move(local),

@@ -57,13 +57,30 @@ std::optional<entity_t<Binding>> rebuild_entity(const EventMapper& mapper,
   return rebuild<entity_t<Binding>>(snapshot ? &*snapshot : nullptr, history.events);
 }
 
+template <class E, class = void>
+struct has_event_types : std::false_type {};
+template <class E>
+struct has_event_types<E, std::void_t<typename E::Events>> : std::true_type {};
+
+// False when the stream holds another entity type's history: to this type, the id is unknown.
+template <class Binding>
+bool of_this_type(const StoredHistory& history) {
+  if (history.has_snapshot) return history.snapshot.topic == Binding::topic;
+  if constexpr (has_event_types<entity_t<Binding>>::value) {
+    if (!history.events.empty()) {
+      return entity_t<Binding>::Events::contains(history.events.front().topic());
+    }
+  }
+  return true;
+}
+
 // Rebuilds the state from what a loader read; corrupt data becomes `failure`.
 template <class Binding>
 void restore_from(entity_pointer<Binding> self, const StoredHistory& history) {
   auto& st = self->state;
   st.entity.reset();
   st.failure = history.failure;
-  if (st.failure) return;
+  if (st.failure || !of_this_type<Binding>(history)) return;
   try {
     st.entity = rebuild_entity<Binding>(*st.rt->mapper, history);
     if (history.has_snapshot) st.snapshot_version = history.snapshot.position;
@@ -233,13 +250,13 @@ void store(entity_pointer<Binding> self, std::shared_ptr<PendingCommand<Binding>
               pending->retried = true;
               auto again = decide_command<Binding>(self, pending->command);
               if (again.error) {
-  pending->promise.deliver(again.error);
-  return;
-}
+                pending->promise.deliver(again.error);
+                return;
+              }
               if (again.view) {
-  pending->promise.deliver(std::move(*again.view));
-  return;
-}
+                pending->promise.deliver(std::move(*again.view));
+                return;
+              }
               pending->events = std::move(again.events);
               store<Binding>(self, pending, std::move(again.request));
             });
@@ -258,9 +275,9 @@ caf::result<Result> read_through_loader(entity_pointer<Binding> self, std::int64
           [=](StoredHistory& history) mutable {
             (void)ticket;
             if (history.failure) {
-  promise.deliver(history.failure);
-  return;
-}
+              promise.deliver(history.failure);
+              return;
+            }
             try {
               answer(promise, history);
             } catch (...) {
@@ -323,19 +340,19 @@ typename entity_actor<Binding>::behavior_type entity_actor_behavior(
             self, at, true, [=](auto& promise, const StoredHistory& history) {
               auto entity = rebuild_entity<Binding>(*self->state.rt->mapper, history);
               if (!entity || entity->is_discarded()) {
-  promise.deliver(not_found<Binding>(self));
-  return;
-}
+                promise.deliver(not_found<Binding>(self));
+                return;
+              }
               promise.deliver(view_of<Binding>(*entity));
             });
       },
       [=](events_atom) -> caf::result<std::vector<EventView>> {
         return read_through_loader<Binding, std::vector<EventView>>(
             self, -1, false, [=](auto& promise, const StoredHistory& history) {
-              if (history.events.empty()) {
-  promise.deliver(not_found<Binding>(self));
-  return;
-}
+              if (history.events.empty() || !of_this_type<Binding>(history)) {
+                promise.deliver(not_found<Binding>(self));
+                return;
+              }
               std::vector<EventView> views;
               views.reserve(history.events.size());
               for (const auto& event : history.events) views.push_back(to_event_view(event));

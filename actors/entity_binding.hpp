@@ -4,7 +4,8 @@
 //   static es::Decision decide(const State& s, const Deposit& c);  // one per command type
 // and either (an Aggregate binding, domain/aggregate.hpp)
 //   struct State {...};  using Events = es::EventTypes<...>;  static void apply(State&, const E&);
-// or (a hand-written Entity subclass)
+// or (a hand-written Entity subclass, default-constructible, with `using Events = ...` and a
+// static register_types())
 //   using Entity = MyEntity;  // decide then takes `const MyEntity&`
 // and optionally
 //   using View = ...;  static View view(const Entity&);  // default: EntityView<State>
@@ -57,11 +58,11 @@ typename Inspector::result_type inspect_described(Inspector& f, T& x) {
 // Describes a struct's fields once for JSON (events, snapshots) and CAF (messages):
 //   struct Deposit { std::int64_t amount = 0; };  ES_FIELDS(Deposit, amount)
 // Use at namespace scope, in the struct's namespace.
-#define ES_FIELDS(Type, ...)                                                       \
-  BOOST_DESCRIBE_STRUCT(Type, (), (__VA_ARGS__))                                   \
-  template <class Inspector>                                                       \
-  typename Inspector::result_type inspect(Inspector& f, Type& x) {                 \
-    return ::es::inspect_described(f, x);                                          \
+#define ES_FIELDS(Type, ...)                                       \
+  BOOST_DESCRIBE_STRUCT(Type, (), (__VA_ARGS__))                   \
+  template <class Inspector>                                       \
+  typename Inspector::result_type inspect(Inspector& f, Type& x) { \
+    return ::es::inspect_described(f, x);                          \
   }
 
 namespace es {

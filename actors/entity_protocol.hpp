@@ -28,8 +28,7 @@ using evict_atom = caf::atom_constant<caf::atom("evict")>;
 template <class Binding>
 using entity_actor = caf::typed_actor<
     // Runs a command; answers the new state once the store confirmed its events.
-    typename caf::replies_to<execute_atom,
-                             command_t<Binding>>::template with<view_t<Binding>>,
+    typename caf::replies_to<execute_atom, command_t<Binding>>::template with<view_t<Binding>>,
     // The current state (not_found when unknown or discarded).
     typename caf::replies_to<get_atom>::template with<view_t<Binding>>,
     // The state as of a version (not_found when nothing is at or below it).
@@ -45,8 +44,7 @@ using entity_actor = caf::typed_actor<
 
 template <class Binding>
 using repository_actor = caf::typed_actor<
-    typename caf::replies_to<create_atom,
-                             command_t<Binding>>::template with<view_t<Binding>>,
+    typename caf::replies_to<create_atom, command_t<Binding>>::template with<view_t<Binding>>,
     typename caf::replies_to<execute_atom, std::string,
                              command_t<Binding>>::template with<view_t<Binding>>,
     typename caf::replies_to<get_atom, std::string>::template with<view_t<Binding>>,

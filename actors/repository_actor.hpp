@@ -68,13 +68,13 @@ void schedule_evict(repository_pointer<Binding> self) {
   auto& st = self->state;
   if (st.evict_scheduled) return;
   st.evict_scheduled = true;
-  self->delayed_send(caf::actor_cast<repository_actor<Binding>>(self), std::chrono::milliseconds(100),
-                     evict_atom::value);
+  self->delayed_send(caf::actor_cast<repository_actor<Binding>>(self),
+                     std::chrono::milliseconds(100), evict_atom::value);
 }
 
 template <class Binding>
-typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> self, const Uuid& id,
-                                                  bool is_new) {
+typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> self,
+                                                    const Uuid& id, bool is_new) {
   auto& st = self->state;
   auto it = st.children.find(id);
   if (it != st.children.end()) return it->second;
@@ -87,7 +87,7 @@ typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> 
   auto& child =
       st.children
           .emplace(id, typename RepositoryState<Binding>::Child{actor, 0, completed,
-                                                              std::chrono::steady_clock::now()})
+                                                                std::chrono::steady_clock::now()})
           .first->second;
   child.generation = st.generation;
   if (st.placement && !st.placement->owns(to_string(id))) {
@@ -137,7 +137,8 @@ caf::error admit(repository_pointer<Binding> self) {
 // Forwards a request for `id_text` to its entity actor; the reply goes straight back to
 // the original sender.
 template <class Binding, class Result, class... Ts>
-caf::result<Result> route(repository_pointer<Binding> self, const std::string& id_text, Ts&&... xs) {
+caf::result<Result> route(repository_pointer<Binding> self, const std::string& id_text,
+                          Ts&&... xs) {
   auto id = parse_uuid(id_text);
   if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
   if (auto error = admit<Binding>(self)) return error;
@@ -249,8 +250,7 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
         child.last_used = std::chrono::steady_clock::now();
         return self->delegate(child.actor, execute_atom::value, std::move(command));
       },
-      [=](execute_atom, const std::string& id,
-          command_t<Binding>& command) -> caf::result<View> {
+      [=](execute_atom, const std::string& id, command_t<Binding>& command) -> caf::result<View> {
         if (creates_entity(command)) {
           return make_error(ErrorCode::invalid, "creation commands go to create");
         }

@@ -25,7 +25,6 @@ void add_binding_types(caf::actor_system_config& cfg) {
       .template add_message_type<repository_actor<B>>(name + ".repository_actor");
 }
 
-
 class RuntimeConfig : public caf::actor_system_config {
  public:
   // threads: scheduler worker threads; 0 keeps CAF's default (one per core).

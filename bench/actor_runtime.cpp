@@ -2,9 +2,9 @@
 // "Actor runtime"): the memory of 100,000 live Example actors, the time to reload an entity
 // with 10,000 events through its actor, and redis-benchmark's raw XADD rate on the same
 // server as the anchor for the end-to-end rate that example-sim measures.
-#include "samples/example/example_application.hpp"
 #include "persistence/redis_launcher.hpp"
 #include "persistence/redis_stores.hpp"
+#include "samples/example/example_application.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -45,7 +45,8 @@ void create_many(ExampleApplication& app, int n, int senders) {
       auto next = std::make_shared<std::function<void()>>();
       *next = [=] {
         if ((*left)-- <= 0) return;
-        self->request(repo, caf::infinite, create_atom::value, ExampleBinding::Command(CreateExample{}))
+        self->request(repo, caf::infinite, create_atom::value,
+                      ExampleBinding::Command(CreateExample{}))
             .then(
                 [=](ExampleView&) {
                   done->fetch_add(1);

@@ -1,10 +1,10 @@
 // Encode+hash and decode+verify+apply of Example events, and replay of 10,000 events from
 // the in-memory store. Prints Google Benchmark's table, then one `BENCH` line per figure.
-#include "samples/example/example.hpp"
 #include "domain/mapper.hpp"
 #include "persistence/event_store.hpp"
 #include "persistence/memory_record_manager.hpp"
 #include "persistence/repository.hpp"
+#include "samples/example/example.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -7,14 +7,14 @@
 // projection runs under a write load like example-sim's (10,000 Example actors, 64
 // concurrent senders, 30% heartbeats / 70% attribute changes): the lag of each sampled head
 // position until the projection has applied it. Prints `BENCH <name> <value> <unit>` lines.
-#include "samples/example/example_application.hpp"
-#include "samples/example/example_projection_service.hpp"
 #include "domain/errors.hpp"
-#include "samples/example/example.hpp"
 #include "domain/mapper.hpp"
 #include "persistence/redis_launcher.hpp"
 #include "persistence/redis_record_manager.hpp"
 #include "persistence/redis_stores.hpp"
+#include "samples/example/example.hpp"
+#include "samples/example/example_application.hpp"
+#include "samples/example/example_projection_service.hpp"
 
 #include "actors/runtime_config.hpp"
 

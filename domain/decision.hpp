@@ -35,8 +35,7 @@ class Decision {
   // Appends one event of a registered event type (see event_type.hpp).
   template <class T>
   Decision& persist(const T& payload) {
-    drafts_.push_back(
-        {std::string(T::topic), event_data_of(payload), schema_version_of<T>::value});
+    drafts_.push_back({std::string(T::topic), event_data_of(payload), schema_version_of<T>::value});
     return *this;
   }
 

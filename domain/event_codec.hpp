@@ -25,13 +25,14 @@ struct schema_version_of<T, std::void_t<decltype(T::schema_version)>>
 template <class T, class = void>
 struct has_to_data : std::false_type {};
 template <class T>
-struct has_to_data<T, std::void_t<decltype(std::declval<const T&>().to_data())>>
-    : std::true_type {};
+struct has_to_data<T, std::void_t<decltype(std::declval<const T&>().to_data())>> : std::true_type {
+};
 
 template <class T, class = void>
 struct has_from_data : std::false_type {};
 template <class T>
-struct has_from_data<T, std::void_t<decltype(T::from_data(std::declval<const boost::json::object&>()))>>
+struct has_from_data<
+    T, std::void_t<decltype(T::from_data(std::declval<const boost::json::object&>()))>>
     : std::true_type {};
 
 template <class T>

@@ -7,8 +7,8 @@
 #pragma once
 
 #include "domain/errors.hpp"
-#include "domain/event_codec.hpp"
 #include "domain/event.hpp"
+#include "domain/event_codec.hpp"
 #include "domain/event_registry.hpp"
 
 #include <boost/json/value.hpp>
@@ -23,8 +23,9 @@ template <class... Ts>
 struct EventTypes {
   // Registers every topic, its schema version and a validator that decodes the fields.
   static void register_all(EventRegistry& registry = EventRegistry::global()) {
-    (registry.register_topic(std::string(Ts::topic), schema_version_of<Ts>::value,
-                             [](const boost::json::object& data) { (void)event_from_data<Ts>(data); }),
+    (registry.register_topic(
+         std::string(Ts::topic), schema_version_of<Ts>::value,
+         [](const boost::json::object& data) { (void)event_from_data<Ts>(data); }),
      ...);
   }
 
@@ -35,7 +36,8 @@ struct EventTypes {
   template <class Visitor>
   static void dispatch(const Event& event, Visitor&& visit) {
     bool found =
-        ((event.topic() == Ts::topic ? (visit(event_from_data<Ts>(event.data())), true) : false) || ...);
+        ((event.topic() == Ts::topic ? (visit(event_from_data<Ts>(event.data())), true) : false) ||
+         ...);
     if (!found) throw TopicResolutionError("no mutator for event topic: " + event.topic());
   }
 };

@@ -1,10 +1,10 @@
 // A short tour of the domain layer: an Example is created, changed and discarded, its
 // events are stored in memory (optionally encrypted), then it is rebuilt and its hash chain
 // printed. The simulation (example-sim) is the main sample; this one needs no Redis.
-#include "samples/example/example.hpp"
 #include "persistence/memory_record_manager.hpp"
 #include "persistence/memory_snapshot_store.hpp"
 #include "persistence/repository.hpp"
+#include "samples/example/example.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -3,9 +3,9 @@
 // or a competing consumer of the Redis consumer groups. Prints a ready line on stdout once
 // the subscriptions run; SIGTERM or SIGINT stops it cleanly (exit 0). Killing it at any
 // moment loses nothing and counts nothing twice: positions are stored with the effects.
-#include "samples/example/example_projection_service.hpp"
 #include "actors/runtime_config.hpp"
 #include "domain/errors.hpp"
+#include "samples/example/example_projection_service.hpp"
 #include "samples/support/store_setup.hpp"
 
 #include <boost/program_options.hpp>

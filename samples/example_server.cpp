@@ -6,10 +6,10 @@
 // waits for commands in flight) and exits 0. With cluster flags it is a node of a multi-node
 // deployment (docs/CLUSTER.md): every entity route goes through the cluster router, which
 // places each entity on one live node; without them a standalone router serves all here.
-#include "samples/example/example_application.hpp"
 #include "actors/cluster_router.hpp"
 #include "actors/runtime_config.hpp"
 #include "domain/errors.hpp"
+#include "samples/example/example_application.hpp"
 #include "samples/http/access_log.hpp"
 #include "samples/http/actor_bridge.hpp"
 #include "samples/http/cluster_api.hpp"
@@ -198,15 +198,15 @@ int main(int argc, char** argv) {
       const bool tls = cluster->tls.enabled();
       std::string peers;
       for (const auto& p : cluster->peers) peers += " " + p.text();
-      node =
-          es::start_cluster_node<es::ExampleBinding>(*system, std::move(*cluster), app->repository());
+      node = es::start_cluster_node<es::ExampleBinding>(*system, std::move(*cluster),
+                                                        app->repository());
       std::fprintf(stderr, "example-server: node %s on %s:%u (%s), peers:%s\n", id.c_str(),
                    opt.cluster.node_host.c_str(), static_cast<unsigned>(node.port),
                    tls ? "TLS, mutual authentication" : "plain TCP",
                    peers.empty() ? " none" : peers.c_str());
     } else {
-      node.router =
-          es::spawn_standalone_router<es::ExampleBinding>(*system, standalone_id, app->repository());
+      node.router = es::spawn_standalone_router<es::ExampleBinding>(*system, standalone_id,
+                                                                    app->repository());
     }
   } catch (const std::exception& e) {
     std::cerr << "example-server: " << e.what() << "\n";

@@ -7,10 +7,10 @@
 // joins each named node as a client, spreads its senders round robin over the nodes'
 // routers, reports throughput per node, reads every entity back through the cluster, and
 // then runs the same recovery check from the shared Redis alone.
-#include "samples/example/example_application.hpp"
 #include "actors/cluster_client.hpp"
 #include "actors/placement.hpp"
 #include "domain/errors.hpp"
+#include "samples/example/example_application.hpp"
 #include "samples/support/cluster_flags.hpp"
 #include "samples/support/store_setup.hpp"
 

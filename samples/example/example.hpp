@@ -64,8 +64,7 @@ class Example final : public Entity {
   // What a command decides (the actors' path: nothing changes until the store confirmed
   // the events). Each throws InvalidInput for a bad argument.
   using Changes = std::vector<std::pair<std::string, boost::json::value>>;
-  static Decision decide_create(boost::json::value foo, boost::json::value a,
-                                boost::json::value b);
+  static Decision decide_create(boost::json::value foo, boost::json::value a, boost::json::value b);
   // One AttributeChanged per change, in the order given; at least one.
   Decision decide_change(Changes changes) const;
   Decision decide_beats(int number_of_beats) const;

@@ -43,9 +43,7 @@ class ExampleApplication {
     return examples_.get_at(id, version);
   }
   std::vector<EventView> events(const Uuid& id) { return examples_.events(id); }
-  std::optional<SnapshotTaken> take_snapshot(const Uuid& id) {
-    return examples_.take_snapshot(id);
-  }
+  std::optional<SnapshotTaken> take_snapshot(const Uuid& id) { return examples_.take_snapshot(id); }
   RepositoryStats stats() { return examples_.stats(); }
 
   // The reference's time-bucketed logs (Runtime).

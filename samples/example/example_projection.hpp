@@ -11,8 +11,8 @@
 #include "domain/keyed_hash.hpp"
 #include "domain/mapper.hpp"
 #include "persistence/event_fetcher.hpp"
-#include "samples/example/example_read_model.hpp"
 #include "persistence/notification_handler.hpp"
+#include "samples/example/example_read_model.hpp"
 
 #include <atomic>
 #include <memory>

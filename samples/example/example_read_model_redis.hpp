@@ -8,10 +8,10 @@
 // never applies past it), many partitions per pipelined round trip. Thread-safe.
 #pragma once
 
-#include "samples/example/example_read_model.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_keys.hpp"
 #include "persistence/tracking_script.hpp"
+#include "samples/example/example_read_model.hpp"
 
 #include <memory>
 #include <string>

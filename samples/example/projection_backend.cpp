@@ -2,9 +2,9 @@
 #include "samples/example/projection_backend.hpp"
 
 #include "domain/errors.hpp"
-#include "samples/example/example_read_model_redis.hpp"
 #include "persistence/redis_record_manager.hpp"
 #include "persistence/stream_sources.hpp"
+#include "samples/example/example_read_model_redis.hpp"
 
 namespace es {
 

@@ -6,9 +6,9 @@
 
 #include "persistence/consumer_group_source.hpp"
 #include "persistence/event_fetcher.hpp"
-#include "samples/example/example_read_model.hpp"
 #include "persistence/notification_source.hpp"
 #include "persistence/record_manager.hpp"
+#include "samples/example/example_read_model.hpp"
 
 #include <chrono>
 #include <memory>

@@ -46,8 +46,7 @@ class ExampleApi : public std::enable_shared_from_this<ExampleApi> {
   template <class F>
   void when_store_up(const Responder& respond, F next);
   // Sends a command to the entity and answers 200 with the entity, or 204 when `no_content`.
-  void execute(std::string id, ExampleBinding::Command command, Responder respond,
-               bool no_content);
+  void execute(std::string id, ExampleBinding::Command command, Responder respond, bool no_content);
   // execute() once the store is reachable (else 503): what every write route ends with.
   void submit(std::string id, ExampleBinding::Command command, const Responder& respond,
               bool no_content);

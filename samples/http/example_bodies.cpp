@@ -56,8 +56,9 @@ CreateExample parse_create_body(std::string_view body) {
   CreateExample command;
   if (body.empty()) return command;
   for (auto& change : attributes_of(parse_object(body))) {
-    (change.name == "foo" ? command.foo : change.name == "a" ? command.a : command.b) =
-        std::move(change.value);
+    (change.name == "foo" ? command.foo
+     : change.name == "a" ? command.a
+                          : command.b) = std::move(change.value);
   }
   return command;
 }

@@ -1,8 +1,8 @@
 #include "samples/http/read_model_api.hpp"
 
 #include "domain/errors.hpp"
-#include "samples/example/example_read_model.hpp"
 #include "persistence/notification_log.hpp"
+#include "samples/example/example_read_model.hpp"
 #include "samples/http/representation.hpp"
 #include "samples/http/request_parsing.hpp"
 

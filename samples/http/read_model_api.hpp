@@ -3,8 +3,8 @@
 // block on Redis, so they run on a small pool of their own, never on the I/O thread.
 #pragma once
 
-#include "samples/example/example_projection_service.hpp"
 #include "persistence/record_manager.hpp"
+#include "samples/example/example_projection_service.hpp"
 #include "samples/http/router.hpp"
 #include "samples/http/store_health.hpp"
 

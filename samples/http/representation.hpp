@@ -4,8 +4,8 @@
 // no parse and re-serialise on the hot path.
 #pragma once
 
-#include "samples/example/example_binding.hpp"
 #include "actors/messages.hpp"
+#include "samples/example/example_binding.hpp"
 #include "samples/http/router.hpp"
 
 #include <cstdint>

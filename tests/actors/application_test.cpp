@@ -1,11 +1,11 @@
 // The reference's example application test and single-instance test, end to end through
 // the actors, over the in-memory stores (the Redis suite repeats them on a real server).
-#include "samples/example/example_application.hpp"
 #include "actors/backends.hpp"
 #include "domain/errors.hpp"
+#include "samples/example/example_application.hpp"
 
-#include <limits>
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include <boost/json/parse.hpp>
 

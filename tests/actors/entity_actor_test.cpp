@@ -1,9 +1,9 @@
 // Entity actors under concurrency, crashes, passivation, outside writers and tampering.
-#include "samples/example/example_application.hpp"
 #include "actors/backends.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
 #include "persistence/redis_record_manager.hpp"
+#include "samples/example/example_application.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -51,7 +51,8 @@ struct Outcome {
 };
 
 Outcome fire(ExampleApplication& app,
-             const std::vector<std::pair<std::string, ExampleBinding::Command>>& work, int senders) {
+             const std::vector<std::pair<std::string, ExampleBinding::Command>>& work,
+             int senders) {
   auto results = std::make_shared<std::vector<std::int64_t>>();
   auto errors = std::make_shared<std::atomic<int>>(0);
   auto mutex = std::make_shared<std::mutex>();
@@ -97,8 +98,8 @@ TEST_CASE("1,000 concurrent commands to one entity are serialized", "[actors][co
   auto created = app.create_new_example();
   std::vector<std::pair<std::string, ExampleBinding::Command>> work;
   for (int i = 0; i < 1000; ++i) {
-    work.emplace_back(created.id, i % 2 ? ExampleBinding::Command(BeatHeart{1})
-                                        : ChangeAttributes{{{"a", {i}}}});
+    work.emplace_back(
+        created.id, i % 2 ? ExampleBinding::Command(BeatHeart{1}) : ChangeAttributes{{{"a", {i}}}});
   }
   auto outcome = fire(app, work, 50);
   CHECK(outcome.errors == 0);
@@ -203,9 +204,11 @@ TEST_CASE("a passivated entity comes back with the same state", "[actors][passiv
 }
 
 // Appends version `after + 1` of entity `id` (a foo change) behind the actors' back.
-static void write_behind_the_actor(ExampleApplication& app, const Uuid& id, const std::string& foo) {
+static void write_behind_the_actor(ExampleApplication& app, const Uuid& id,
+                                   const std::string& foo) {
   Example outside;
-  for (const auto& r : app.stores().events->read(id, {})) outside.apply(app.mapper().from_record(r));
+  for (const auto& r : app.stores().events->read(id, {}))
+    outside.apply(app.mapper().from_record(r));
   const auto after = outside.version();
   outside.set_foo(boost::json::string(foo));
   auto pending = outside.collect_pending_events();
@@ -219,7 +222,7 @@ TEST_CASE("an outside writer causes a conflict: the actor reloads and decides on
   ExampleApplication app(config_for(backend));
   auto created = app.create_new_example();
   auto id = *parse_uuid(created.id);
-  app.get(id);  // the actor is live with version 0
+  app.get(id);                                 // the actor is live with version 0
   write_behind_the_actor(app, id, "outside");  // version 1
 
   // The append at version 1 conflicts; the actor reloads and runs the command again on

@@ -1,7 +1,7 @@
 // The reference's snapshotting docs test: a snapshot every 2 events.
-#include "samples/example/example_application.hpp"
 #include "actors/backends.hpp"
 #include "persistence/snapshot_strategy.hpp"
+#include "samples/example/example_application.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
 // Time-bucketed logs: buckets as the reference computes them, messages through the log
 // writer, and paging forwards and backwards across buckets.
-#include "samples/example/example_application.hpp"
 #include "actors/backends.hpp"
 #include "domain/errors.hpp"
+#include "samples/example/example_application.hpp"
 
 #include <catch2/catch.hpp>
 

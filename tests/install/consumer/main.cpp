@@ -54,7 +54,9 @@ struct ListBinding {
   using Command = es::Commands<Start, Add>;
   static void apply(State& s, const Started& e) { s.title = e.title; }
   static void apply(State& s, const ItemAdded& e) { s.items.push_back(e.text); }
-  static es::Decision decide(const State&, const Start& c) { return es::Decision(Started{c.title}); }
+  static es::Decision decide(const State&, const Start& c) {
+    return es::Decision(Started{c.title});
+  }
   static es::Decision decide(const State& s, const Add& c) {
     if (s.items.size() >= 3) throw es::InvalidInput("the list is full");
     return es::Decision(ItemAdded{c.text});
@@ -110,8 +112,8 @@ int main() {
   memory.stores = es::memory_stores();
   exercise(memory, "in memory");
 
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("es-consumer-redis-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("es-consumer-redis-" + std::to_string(::getpid()));
   {
     es::RedisServerOptions options;
     options.data_dir = dir;

@@ -1,0 +1,135 @@
+// One runtime hosting two entity types side by side (the Example, a hand-written Entity, and
+// the bank's Account, an Aggregate binding), on memory and on Redis: typed handles, one
+// repository per type, snapshots and reloads of both, the conflict retry deciding again on
+// the stored state, and a close that stops what was adopted.
+#include "actors/runtime.hpp"
+#include "actors/backends.hpp"
+#include "domain/errors.hpp"
+#include "samples/bank/account.hpp"
+#include "samples/example/example_binding.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <caf/event_based_actor.hpp>
+
+#include <chrono>
+#include <thread>
+
+using namespace es;
+using bank::AccountBinding;
+
+namespace {
+
+RuntimeSettings settings_for(const Stores& stores, std::int64_t snapshot_period = 0) {
+  RuntimeSettings settings;
+  settings.stores = stores;
+  settings.scheduler_threads = 2;
+  settings.snapshot_period = snapshot_period;
+  return settings;
+}
+
+Uuid uuid(const std::string& text) {
+  return *parse_uuid(text);
+}
+
+}  // namespace
+
+TEST_CASE("one runtime hosts Example and Account side by side", "[actors][runtime]") {
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  const auto stores = test::make_stores(backend);
+  std::string example_id, account_id;
+  {
+    Runtime runtime(settings_for(stores, 3));
+    auto examples = runtime.host<ExampleBinding>();
+    auto accounts = runtime.host<AccountBinding>();
+    // Each type has its own repository; hosting again gives the same one.
+    CHECK(caf::actor_cast<caf::actor>(examples.repository()) !=
+          caf::actor_cast<caf::actor>(accounts.repository()));
+    CHECK(runtime.host<AccountBinding>().repository() == accounts.repository());
+
+    auto example = examples.create(CreateExample{{"both"}, {1}, {2}});
+    example_id = example.id;
+    examples.execute(uuid(example_id), BeatHeart{4});
+    auto account = accounts.create(bank::OpenAccount{"ada", 100});
+    account_id = account.id;
+    CHECK(account.version == 0);
+    CHECK(account.state.owner == "ada");
+    for (int i = 1; i <= 5; ++i) accounts.execute(uuid(account_id), bank::Deposit{10 * i});
+    auto after = accounts.execute(uuid(account_id), bank::Withdraw{200});
+    CHECK(after.version == 6);
+    CHECK(after.state.balance == 150 - 200);
+    // A refused command stores nothing.
+    CHECK_THROWS_AS(accounts.execute(uuid(account_id), bank::Withdraw{51}), InvalidInput);
+    CHECK(accounts.get(uuid(account_id)).version == 6);
+    CHECK(accounts.events(uuid(account_id)).front().topic == "bank.Account.Opened");
+    CHECK(examples.stats().hosted == 1);
+    CHECK(accounts.stats().hosted == 1);
+    // The ids of one type are unknown to the other's repository.
+    CHECK_THROWS_AS(accounts.get(uuid(example_id)), RepositoryKeyError);
+    // Snapshots of both (every 3 events) were taken on the way.
+    // The snapshot writer stores them a moment after the commands were answered.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while ((!stores.snapshots->latest(uuid(account_id)) ||
+            !stores.snapshots->latest(uuid(example_id))) &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(stores.snapshots->latest(uuid(account_id))->position == 5);
+    CHECK(stores.snapshots->latest(uuid(example_id))->position == 2);
+  }
+  // A new runtime over the same stores rebuilds both from snapshot + events.
+  Runtime runtime(settings_for(stores, 3));
+  auto examples = runtime.host<ExampleBinding>();
+  auto accounts = runtime.host<AccountBinding>();
+  auto account = accounts.get(uuid(account_id));
+  CHECK(account.version == 6);
+  CHECK(account.state.balance == -50);
+  CHECK(account.state.overdraft_limit == 100);
+  auto past = accounts.get_at(uuid(account_id), 2);
+  REQUIRE(past.has_value());
+  CHECK(past->state.balance == 30);
+  auto example = examples.get(uuid(example_id));
+  CHECK(example.heartbeats == 4);
+  CHECK(example.foo_json == "\"both\"");
+}
+
+TEST_CASE("after a conflict the entity actor decides again on the stored state",
+          "[actors][runtime][conflict]") {
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  const auto stores = test::make_stores(backend);
+  Runtime runtime(settings_for(stores));
+  auto accounts = runtime.host<AccountBinding>();
+  const auto id = uuid(accounts.create(bank::OpenAccount{"bob", 0}).id);
+  accounts.execute(id, bank::Deposit{100});  // live at version 1, balance 100
+  // Another writer withdraws 80 behind the actor's back (version 2).
+  bank::Account outside;
+  for (const auto& r : stores.events->read(id, {})) outside.apply(runtime.mapper().from_record(r));
+  auto events = outside.chain(id, Decision(bank::Withdrawn{{80}}).take());
+  stores.events->append({id, 1, {runtime.mapper().to_record(events[0])}});
+  // Decided on balance 100 the withdrawal of 50 passes; the store refuses it (conflict), the
+  // actor reloads (balance 20) and decides again: now it is refused, and nothing is stored.
+  CHECK_THROWS_AS(accounts.execute(id, bank::Withdraw{50}), InvalidInput);
+  auto now = accounts.get(id);
+  CHECK(now.version == 2);
+  CHECK(now.state.balance == 20);
+  CHECK(accounts.execute(id, bank::Withdraw{20}).state.balance == 0);
+}
+
+TEST_CASE("close() stops adopted actors and is bounded", "[actors][runtime]") {
+  RuntimeSettings settings;
+  settings.scheduler_threads = 1;
+  settings.close_timeout = std::chrono::milliseconds(500);
+  Runtime runtime(settings);
+  // Keeps itself alive with a timer: without adopt(), close() would wait for it.
+  runtime.adopt(runtime.system().spawn([](caf::event_based_actor* self) -> caf::behavior {
+    self->delayed_send(self, std::chrono::milliseconds(10), 1);
+    return {[=](int x) { self->delayed_send(self, std::chrono::milliseconds(10), x); }};
+  }));
+  runtime.host<AccountBinding>().create(bank::OpenAccount{"carol", 0});
+  const auto started = std::chrono::steady_clock::now();
+  runtime.close();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(450));
+  CHECK_THROWS_AS(runtime.host<AccountBinding>(), Error);
+}
