@@ -41,7 +41,7 @@ class Entity {
   bool is_discarded() const { return discarded_; }
   bool is_created() const { return version_ >= 0; }
 
-  // The stable topic of the entity type, e.g. "example.Example"; names its snapshots.
+  // The stable topic of the entity type, e.g. "bank.Account"; names its snapshots.
   virtual std::string_view type_topic() const = 0;
 
   // Checks that `event` may follow the current state: OriginatorIDError,

@@ -46,7 +46,7 @@ class Event {
   const std::string& topic() const { return topic_; }
   const std::string& previous_hash() const { return previous_hash_; }
   const std::string& event_hash() const { return event_hash_; }
-  // The event's own fields (for Example's AttributeChanged: name and value).
+  // The event's own fields (for a bank account's Deposited: amount).
   const boost::json::object& data() const { return data_; }
   int schema_version() const { return schema_version_; }
   bool hash_matches() const { return hash_matches_; }

@@ -1,4 +1,4 @@
-// Why: read models must be searchable by a value (the Example's `foo`) without holding that
+// Why: read models must be searchable by a value (e.g. a name) without holding that
 // value in clear when events are encrypted. A keyed hash (HMAC-SHA256) under a key derived
 // from the cipher key (HKDF-SHA256, RFC 5869) gives equal tokens for equal values and
 // reveals nothing without the key. Keys are wiped when they go and never logged.

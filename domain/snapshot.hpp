@@ -14,7 +14,7 @@ namespace es {
 struct Snapshot {
   Uuid originator_id{};
   std::int64_t originator_version = -1;
-  std::string topic;         // the entity type's topic, e.g. "example.Example"
+  std::string topic;         // the entity type's topic, e.g. "bank.Account"
   boost::json::value state;  // the entity's state; null when it was discarded
   std::int64_t timestamp = 0;
 

@@ -4,12 +4,12 @@
 // state rebuilt afterwards, or the error it raised. Every check throws TestKitFailure with
 // a readable message, so it works under any test framework.
 //
-//   EntityTestKit<Example> kit;
-//   kit.given([] { return Example::create_new("x"); });
-//   kit.when([](Example& e) { e.set_a(5); })
-//      .then_events({{"example.Example.AttributeChanged", {{"name", "a"}, {"value", 5}}}})
-//      .then_state([](const Example& e) { return e.a() == 5; });
-//   kit.when([](Example& e) { e.discard(); e.discard(); }).then_error<EntityIsDiscarded>();
+//   EntityTestKit<Counter> kit;   // any Entity subclass with trigger-style methods
+//   kit.given([] { return Counter::start("x"); });
+//   kit.when([](Counter& c) { c.increment(5); })
+//      .then_events({{"shop.Counter.Incremented", {{"by", 5}}}})
+//      .then_state([](const Counter& c) { return c.value() == 5; });
+//   kit.when([](Counter& c) { c.discard(); c.discard(); }).then_error<EntityIsDiscarded>();
 #pragma once
 
 #include "domain/entity.hpp"
