@@ -17,6 +17,7 @@
 #include "actors/error_code.hpp"
 #include "actors/request_ticket.hpp"
 #include "domain/canonical_json.hpp"
+#include "persistence/event_store.hpp"
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -194,10 +195,7 @@ Decided<Binding> decide_command(entity_pointer<Binding> self, const command_t<Bi
       return out;
     }
     out.events = current.chain(st.id, decision.take());
-    out.request.sequence_id = st.id;
-    out.request.expected_version = out.events.front().originator_version() - 1;
-    out.request.records.reserve(out.events.size());
-    for (const auto& e : out.events) out.request.records.push_back(st.rt->mapper->to_record(e));
+    out.request = append_request_for(*st.rt->mapper, out.events);
   } catch (...) {
     out.error = current_exception_to_error();
   }

@@ -1,5 +1,6 @@
 #include "actors/runtime.hpp"
 
+#include "persistence/event_store.hpp"
 #include "persistence/timebucketed_log_reader.hpp"
 
 #include <caf/send.hpp>
@@ -107,12 +108,8 @@ void Runtime::close() {
 
 TimebucketedLog Runtime::start_new_timebucketedlog(const std::string& name, BucketSize size) {
   TimebucketedLog log = TimebucketedLog::start(name, size);
-  AppendRequest request;
-  request.sequence_id = log.id();
-  request.expected_version = -1;
-  for (const auto& e : log.pending_events()) request.records.push_back(mapper().to_record(e));
   ask<std::int64_t>(*system_, runtime_->journal_for(log.id()), settings_.request_timeout,
-                    append_atom::value, std::move(request));
+                    append_atom::value, append_request_for(mapper(), log.pending_events()));
   log.collect_pending_events();
   return log;
 }

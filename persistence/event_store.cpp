@@ -8,13 +8,13 @@ EventStore::EventStore(std::shared_ptr<RecordManager> records,
                        std::shared_ptr<const EventMapper> mapper)
     : records_(std::move(records)), mapper_(std::move(mapper)) {}
 
-AppendRequest EventStore::to_append_request(const std::vector<Event>& events) const {
+AppendRequest append_request_for(const EventMapper& mapper, const std::vector<Event>& events) {
   if (events.empty()) throw InvalidInput("nothing to store");
   AppendRequest request;
   request.sequence_id = events.front().originator_id();
   request.expected_version = events.front().originator_version() - 1;
   request.records.reserve(events.size());
-  for (const auto& e : events) request.records.push_back(mapper_->to_record(e));
+  for (const auto& e : events) request.records.push_back(mapper.to_record(e));
   return request;
 }
 

@@ -12,6 +12,10 @@
 
 namespace es {
 
+// The version-checked append of consecutive events of one entity, encoded by `mapper`:
+// expected version is the one before the first event. InvalidInput when there are none.
+AppendRequest append_request_for(const EventMapper& mapper, const std::vector<Event>& events);
+
 class EventStore {
  public:
   EventStore(std::shared_ptr<RecordManager> records, std::shared_ptr<const EventMapper> mapper);
@@ -21,7 +25,9 @@ class EventStore {
   void store(const std::vector<Event>& events);
   void store(const Event& event) { store(std::vector<Event>{event}); }
   // The request store() would make, for callers that batch appends themselves.
-  AppendRequest to_append_request(const std::vector<Event>& events) const;
+  AppendRequest to_append_request(const std::vector<Event>& events) const {
+    return append_request_for(*mapper_, events);
+  }
 
   // Events of one entity within the query's bounds; page_size > 0 reads in pages of that size.
   std::vector<Event> get_domain_events(const Uuid& id, const ReadQuery& query = {},
