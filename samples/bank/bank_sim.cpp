@@ -474,6 +474,27 @@ std::size_t scheduler_threads(const Options& opt) {
   return std::max(1u, std::max(1u, std::thread::hardware_concurrency()) - 1);
 }
 
+// Transfers requested in the store, and how many of them have not ended, from the log.
+std::pair<std::size_t, std::size_t> transfers_in_progress(const es::RecordManager& events) {
+  std::set<es::Uuid> requested, ended;
+  for (int p = 0; p < events.partitions(); ++p) {
+    for (std::int64_t next = 1;;) {
+      const auto page = events.read_notifications(p, next, 1000);
+      if (page.empty()) break;
+      for (const auto& n : page) {
+        if (n.topic == TransferRequested::topic) requested.insert(n.sequence_id);
+        if (n.topic == TransferCompleted::topic || n.topic == TransferDeclined::topic) {
+          ended.insert(n.sequence_id);
+        }
+      }
+      next = page.back().position + 1;
+    }
+  }
+  std::size_t open = 0;
+  for (const auto& id : requested) open += ended.count(id) ? 0 : 1;
+  return {requested.size(), open};
+}
+
 // Waits until the watcher has read the whole log and every requested transfer has ended.
 bool settle(es::Runtime& runtime, Watcher& watcher, const Options& opt) {
   const auto& events = runtime.stores().events;
@@ -511,7 +532,11 @@ int run(const Options& opt) {
   es::Runtime runtime(settings);
 
   if (opt.resume) {
-    std::printf("bank-sim: resuming (nothing new is created)\n");
+    const auto [requested, open] = transfers_in_progress(*setup.stores.events);
+    std::printf(
+        "bank-sim: resuming (nothing new is created): %zu transfers requested before, %zu "
+        "of them in progress\n",
+        requested, open);
   } else {
     std::printf("bank-sim: %lld accounts, %lld transfers, %lld in flight, %zu actor threads\n",
                 static_cast<long long>(opt.accounts), static_cast<long long>(opt.transfers),

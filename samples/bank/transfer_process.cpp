@@ -6,6 +6,7 @@
 #include "persistence/notification_source.hpp"
 #include "persistence/redis_record_manager.hpp"
 #include "persistence/stream_sources.hpp"
+#include "persistence/tracking.hpp"
 #include "persistence/tracking_script.hpp"
 
 #include <caf/scoped_actor.hpp>

@@ -22,7 +22,6 @@
 #include "domain/mapper.hpp"
 #include "persistence/event_fetcher.hpp"
 #include "persistence/notification_handler.hpp"
-#include "persistence/tracking.hpp"
 #include "samples/bank/account.hpp"
 #include "samples/bank/transfer.hpp"
 
@@ -89,6 +88,8 @@ class TransferProcess final : public es::NotificationHandler {
   std::vector<std::int64_t> handle(const std::vector<es::NotificationBatch>& batches) override;
 
   TransferProcessStats& stats() { return stats_; }
+  // Where its positions are stored (thread-safe, unlike positions()).
+  const std::shared_ptr<ProcessPositions>& position_store() const { return positions_; }
 
   // A command for one entity, and what to send instead when that entity refuses it.
   struct Step {
