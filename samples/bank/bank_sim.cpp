@@ -696,13 +696,7 @@ int main(int argc, char** argv) {
                        !vm["concurrency"].defaulted())) {
       throw po::error("--resume creates nothing: drop --accounts, --transfers, --concurrency");
     }
-    if (opt.store.store != "memory" && opt.store.store != "redis") {
-      throw po::error("--store must be redis or memory");
-    }
-    if (opt.store.store == "memory" && !opt.store.redis_url.empty()) {
-      throw po::error("--redis and --store memory exclude each other");
-    }
-    if (opt.store.snapshot_period < 0) throw po::error("--snapshot-period must be >= 0");
+    samples::check_store_flags(opt.store);
     samples::load_cipher(opt.store);  // a bad key file is a bad flag
   } catch (const es::ConfigurationError& e) {
     std::cerr << "bank-sim: " << e.what() << " (see --help)\n";

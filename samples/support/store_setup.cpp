@@ -31,17 +31,22 @@ void add_store_options(po::options_description& options, StoreFlags& flags) {
       "a snapshot every N events per entity; 0 is off");
 }
 
-StoreSetup open_stores(const StoreFlags& flags, const std::string& program) {
+void check_store_flags(const StoreFlags& flags) {
   if (flags.snapshot_period < 0) throw ConfigurationError("--snapshot-period must be >= 0");
+  if (flags.store != "redis" && flags.store != "memory")
+    throw ConfigurationError("--store must be redis or memory");
+  if (flags.store == "memory" && !flags.redis_url.empty())
+    throw ConfigurationError("--redis and --store memory exclude each other");
+}
+
+StoreSetup open_stores(const StoreFlags& flags, const std::string& program) {
+  check_store_flags(flags);
   StoreSetup setup;
   if (flags.store == "memory") {
-    if (!flags.redis_url.empty())
-      throw ConfigurationError("--redis and --store memory exclude each other");
     setup.stores = memory_stores();
     setup.description = "in-memory store (nothing is kept after exit)";
     return setup;
   }
-  if (flags.store != "redis") throw ConfigurationError("--store must be redis or memory");
   std::string url = flags.redis_url;
   if (url.empty()) {
     RedisServerOptions options;

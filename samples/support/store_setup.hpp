@@ -43,6 +43,9 @@ struct StoreSetup {
 // Opens the stores the flags ask for. Throws ConfigurationError for bad flags and
 // StoreUnavailable when Redis cannot be reached or started.
 StoreSetup open_stores(const StoreFlags& flags, const std::string& program);
+// The checks open_stores() makes before it starts anything: ConfigurationError for flags that
+// contradict each other or are out of range (for programs that refuse bad flags up front).
+void check_store_flags(const StoreFlags& flags);
 
 // The cipher of --cipher-key-file (base64 of 16, 24 or 32 bytes; whitespace ignored), or
 // nothing when no file is given. ConfigurationError when the file is unreadable or bad.
