@@ -425,8 +425,9 @@ typename cluster_router_actor<Binding>::behavior_type cluster_router_behavior(
       [=](get_at_atom, const std::string& id, std::int64_t at) -> caf::result<View> {
         return route_by_id<Binding, View>(self, id, get_at_atom::value, id, at);
       },
-      [=](events_atom, const std::string& id) -> caf::result<std::vector<EventView>> {
-        return route_by_id<Binding, std::vector<EventView>>(self, id, events_atom::value, id);
+      [=](events_atom, const std::string& id, std::int64_t after,
+          std::int64_t limit) -> caf::result<EventPage> {
+        return route_by_id<Binding, EventPage>(self, id, events_atom::value, id, after, limit);
       },
       [=](snapshot_atom, const std::string& id) -> caf::result<SnapshotTaken> {
         return route_by_id<Binding, SnapshotTaken>(self, id, snapshot_atom::value, id);

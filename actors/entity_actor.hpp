@@ -261,14 +261,14 @@ void store(entity_pointer<Binding> self, std::shared_ptr<PendingCommand<Binding>
           });
 }
 
-// Answers a read that needs the store (a past version, the event list) through a loader.
-template <class Binding, class Result, class Answer>
-caf::result<Result> read_through_loader(entity_pointer<Binding> self, std::int64_t at,
-                                        bool with_snapshot, Answer answer) {
+// Answers a read that needs the store (a past version, a page of events) through a loader;
+// `xs` is the loader request.
+template <class Binding, class Result, class Answer, class... Ts>
+caf::result<Result> read_through_loader(entity_pointer<Binding> self, Answer answer, Ts... xs) {
   auto& st = self->state;
   auto ticket = std::make_shared<RequestTicket>(st.ticket());
   auto promise = self->template make_response_promise<Result>();
-  self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, at, with_snapshot)
+  self->request(st.rt->loader, caf::infinite, xs...)
       .then(
           [=](StoredHistory& history) mutable {
             (void)ticket;
@@ -335,27 +335,44 @@ typename entity_actor<Binding>::behavior_type entity_actor_behavior(
         if (auto error = unservable<Binding>(self)) return error;
         if (at >= self->state.entity->version()) return view_of<Binding>(*self->state.entity);
         return read_through_loader<Binding, View>(
-            self, at, true, [=](auto& promise, const StoredHistory& history) {
+            self,
+            [=](auto& promise, const StoredHistory& history) {
               auto entity = rebuild_entity<Binding>(*self->state.rt->mapper, history);
               if (!entity || entity->is_discarded()) {
                 promise.deliver(not_found<Binding>(self));
                 return;
               }
               promise.deliver(view_of<Binding>(*entity));
-            });
+            },
+            load_atom::value, self->state.id, at, true);
       },
-      [=](events_atom) -> caf::result<std::vector<EventView>> {
-        return read_through_loader<Binding, std::vector<EventView>>(
-            self, -1, false, [=](auto& promise, const StoredHistory& history) {
-              if (history.events.empty() || !of_this_type<Binding>(history)) {
+      [=](events_atom, std::int64_t after, std::int64_t limit) -> caf::result<EventPage> {
+        if (limit < 1 || limit > kMaxEventPage || after < -1) {
+          auto ticket = self->state.ticket();
+          return make_error(ErrorCode::invalid, "a page is after >= -1 and 1..10000 events");
+        }
+        return read_through_loader<Binding, EventPage>(
+            self,
+            [=](auto& promise, const StoredHistory& history) {
+              if (history.events.empty() && after < 0) {
                 promise.deliver(not_found<Binding>(self));
                 return;
               }
-              std::vector<EventView> views;
-              views.reserve(history.events.size());
-              for (const auto& event : history.events) views.push_back(to_event_view(event));
-              promise.deliver(std::move(views));
-            });
+              if (!history.events.empty() && after < 0 && !of_this_type<Binding>(history)) {
+                promise.deliver(not_found<Binding>(self));
+                return;
+              }
+              EventPage page;
+              const auto n =
+                  std::min<std::size_t>(history.events.size(), static_cast<std::size_t>(limit));
+              page.more = history.events.size() > n;
+              page.events.reserve(n);
+              for (std::size_t i = 0; i < n; ++i) {
+                page.events.push_back(to_event_view(history.events[i]));
+              }
+              promise.deliver(std::move(page));
+            },
+            events_atom::value, self->state.id, after, limit);
       },
       [=](snapshot_atom) -> caf::result<SnapshotTaken> {
         auto& st = self->state;

@@ -81,8 +81,20 @@ class EntityHandle {
       return std::nullopt;
     }
   }
+  // Every stored event, read page by page.
   std::vector<EventView> events(const Uuid& id) {
-    return call<std::vector<EventView>>(events_atom::value, to_string(id));
+    std::vector<EventView> all;
+    std::int64_t after = -1;
+    for (;;) {
+      auto page = events_page(id, after, kMaxEventPage);
+      for (auto& e : page.events) all.push_back(std::move(e));
+      if (!page.more || all.empty()) return all;
+      after = all.back().version;
+    }
+  }
+  // Versions after `after` (-1: from the first), at most `limit`.
+  EventPage events_page(const Uuid& id, std::int64_t after, std::int64_t limit) {
+    return call<EventPage>(events_atom::value, to_string(id), after, limit);
   }
   // Nothing for an unknown id, as the reference's take_snapshot.
   std::optional<SnapshotTaken> take_snapshot(const Uuid& id) {

@@ -33,8 +33,10 @@ using entity_actor = caf::typed_actor<
     typename caf::replies_to<get_atom>::template with<view_t<Binding>>,
     // The state as of a version (not_found when nothing is at or below it).
     typename caf::replies_to<get_at_atom, std::int64_t>::template with<view_t<Binding>>,
-    // The stored events, decoded (not_found when none; discarded entities too).
-    typename caf::replies_to<events_atom>::template with<std::vector<EventView>>,
+    // A page of the stored events, decoded: versions after `after` (-1: from the first), at
+    // most `limit` (1..kMaxEventPage); not_found when the entity has none (discarded ones
+    // have theirs).
+    typename caf::replies_to<events_atom, std::int64_t, std::int64_t>::template with<EventPage>,
     // Takes a snapshot at the current version.
     typename caf::replies_to<snapshot_atom>::template with<SnapshotTaken>,
     // Passivation: finish what is queued, then stop.
@@ -50,7 +52,8 @@ using repository_actor = caf::typed_actor<
     typename caf::replies_to<get_atom, std::string>::template with<view_t<Binding>>,
     typename caf::replies_to<get_at_atom, std::string,
                              std::int64_t>::template with<view_t<Binding>>,
-    typename caf::replies_to<events_atom, std::string>::template with<std::vector<EventView>>,
+    typename caf::replies_to<events_atom, std::string, std::int64_t,
+                             std::int64_t>::template with<EventPage>,
     typename caf::replies_to<snapshot_atom, std::string>::template with<SnapshotTaken>,
     typename caf::replies_to<stats_atom>::template with<RepositoryStats>,
     // The entity actor hosting an id (spawning it if needed); for tests and tools.

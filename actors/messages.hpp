@@ -32,6 +32,21 @@ typename Inspector::result_type inspect(Inspector& f, EventView& x) {
            x.hash, x.data_json);
 }
 
+// One page of an entity's stored events, in version order: those after a version, at most a
+// limit; `more` when events remain after the last one.
+struct EventPage {
+  std::vector<EventView> events;
+  bool more = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, EventPage& x) {
+  return f(caf::meta::type_name("es.EventPage"), x.events, x.more);
+}
+
+// The largest page of events one request reads (HTTP_API.md: /events ?limit maximum).
+inline constexpr std::int64_t kMaxEventPage = 10000;
+
 // The answer to a take-snapshot command.
 struct SnapshotTaken {
   std::int64_t version = -1;

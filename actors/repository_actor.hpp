@@ -262,8 +262,9 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
       [=](get_at_atom, const std::string& id, std::int64_t at) -> caf::result<View> {
         return route<Binding, View>(self, id, get_at_atom::value, at);
       },
-      [=](events_atom, const std::string& id) -> caf::result<std::vector<EventView>> {
-        return route<Binding, std::vector<EventView>>(self, id, events_atom::value);
+      [=](events_atom, const std::string& id, std::int64_t after,
+          std::int64_t limit) -> caf::result<EventPage> {
+        return route<Binding, EventPage>(self, id, events_atom::value, after, limit);
       },
       [=](snapshot_atom, const std::string& id) -> caf::result<SnapshotTaken> {
         return route<Binding, SnapshotTaken>(self, id, snapshot_atom::value);

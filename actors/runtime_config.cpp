@@ -10,6 +10,7 @@ namespace es {
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<EventView>("es.EventView")
       .add_message_type<std::vector<EventView>>("std::vector<es.EventView>")
+      .add_message_type<EventPage>("es.EventPage")
       .add_message_type<SnapshotTaken>("es.SnapshotTaken")
       .add_message_type<RepositoryStats>("es.RepositoryStats")
       // Multi-node deployments (cluster_protocol.hpp).

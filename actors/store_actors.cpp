@@ -109,6 +109,26 @@ log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
 // Thrown out of a page handler to stop reading once a stored event cannot be decoded.
 struct StopReading {};
 
+// Reads the events the query admits into `history`, decoding each page while the store
+// fetches the next one; an event that cannot be decoded (or an entry the store itself cannot
+// decode) ends the read as the history's failure.
+void read_decoded(RecordManager& records, const EventMapper& mapper, const Uuid& id,
+                  const ReadQuery& query, StoredHistory& history) {
+  try {
+    records.read_pages(id, query, [&](std::vector<SequencedRecord>&& page) {
+      try {
+        for (const auto& record : page) history.events.push_back(mapper.from_record(record));
+      } catch (...) {
+        history.failure = current_exception_to_error();
+        throw StopReading{};
+      }
+    });
+  } catch (const StopReading&) {
+  } catch (const DataIntegrityError&) {
+    history.failure = current_exception_to_error();
+  }
+}
+
 caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> records,
                      std::shared_ptr<SnapshotStore> snapshots,
                      std::shared_ptr<const EventMapper> mapper) {
@@ -129,22 +149,25 @@ caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> rec
             ReadQuery query;
             if (history.has_snapshot) query.gt = history.snapshot.position;
             if (bound) query.lte = *bound;
-            // Each page is decoded while the store fetches the next one.
-            records->read_pages(id, query, [&](std::vector<SequencedRecord>&& page) {
-              try {
-                for (const auto& record : page)
-                  history.events.push_back(mapper->from_record(record));
-              } catch (...) {
-                history.failure = current_exception_to_error();
-                throw StopReading{};
-              }
-            });
-          } catch (const StopReading&) {
+            read_decoded(*records, *mapper, id, query, history);
           } catch (const DataIntegrityError&) {
-            // A snapshot or an entry the store itself cannot decode: the entity's data is
-            // broken, the store is not unavailable.
+            // A snapshot the store itself cannot decode: the entity's data is broken, the
+            // store is not unavailable.
             history.failure = current_exception_to_error();
           }
+          return history;
+        } catch (...) {
+          return current_exception_to_error();
+        }
+      },
+      [=](events_atom, const Uuid& id, std::int64_t after,
+          std::int64_t limit) -> caf::result<StoredHistory> {
+        try {
+          StoredHistory history;
+          ReadQuery query;
+          if (after >= 0) query.gt = after;
+          query.limit = static_cast<std::size_t>(limit) + 1;
+          read_decoded(*records, *mapper, id, query, history);
           return history;
         } catch (...) {
           return current_exception_to_error();

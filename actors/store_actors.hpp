@@ -49,8 +49,10 @@ snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys,
 
 log_writer_actor spawn_log_writer(caf::actor_system& sys, std::shared_ptr<LogStore> logs);
 
-// A pool of `workers` loaders. Request: (load_atom, Uuid id, int64 max_version,
-// bool use_snapshot) -> StoredHistory; max_version < 0 means the latest. A loader decodes
+// A pool of `workers` loaders. Requests: (load_atom, Uuid id, int64 max_version,
+// bool use_snapshot) -> StoredHistory, max_version < 0 meaning the latest; and (events_atom,
+// Uuid id, int64 after, int64 limit) -> StoredHistory with the events after version `after`,
+// at most limit + 1 of them (the one more tells that more remain), no snapshot. A loader decodes
 // the events with `mapper` (verifying each event's own hash; the chain is the entity's to
 // check) while the store reads the next page.
 caf::actor spawn_loader_pool(caf::actor_system& sys, std::shared_ptr<RecordManager> records,

@@ -277,13 +277,13 @@ void ExampleApi::events(const ExchangePtr& exchange, const Responder& respond) {
   when_store_up(respond, [self, respond, id = std::move(*id)] {
     auto repo = self->repository();
     if (!repo) return respond(error_response(503, "the server is shutting down"));
-    self->bridge_->request<std::vector<EventView>>(
+    self->bridge_->request<EventPage>(
         repo,
-        [respond](caf::expected<std::vector<EventView>> events) {
-          if (!events) return respond(error_response_for(events.error()));
-          respond(json_response(200, events_json(*events)));
+        [respond](caf::expected<EventPage> page) {
+          if (!page) return respond(error_response_for(page.error()));
+          respond(json_response(200, events_json(page->events)));
         },
-        events_atom::value, id);
+        events_atom::value, id, std::int64_t{-1}, kMaxEventPage);
   });
 }
 
