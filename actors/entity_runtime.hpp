@@ -24,6 +24,9 @@ struct EntityRuntime {
   std::chrono::milliseconds passivate_after{std::chrono::minutes(5)};
   std::chrono::milliseconds store_timeout{std::chrono::seconds(5)};
   std::int64_t max_in_flight = 200000;
+  // Live entity actors over every repository of the runtime, and the cap (0: none).
+  std::int64_t max_live_entities = 0;
+  std::shared_ptr<std::atomic<std::int64_t>> live = std::make_shared<std::atomic<std::int64_t>>(0);
   // Commands accepted by the repository and not yet answered.
   std::shared_ptr<std::atomic<std::int64_t>> in_flight =
       std::make_shared<std::atomic<std::int64_t>>(0);

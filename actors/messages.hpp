@@ -59,17 +59,18 @@ typename Inspector::result_type inspect(Inspector& f, SnapshotTaken& x) {
 }
 
 struct RepositoryStats {
-  std::int64_t hosted = 0;     // live entity actors
-  std::int64_t in_flight = 0;  // commands accepted and not yet answered
-  std::int64_t recovered = 0;  // entity actors rebuilt from the store since start
-  std::int64_t passivated = 0;
+  std::int64_t hosted = 0;      // live entity actors
+  std::int64_t in_flight = 0;   // commands accepted and not yet answered
+  std::int64_t recovered = 0;   // entity actors rebuilt from the store since start
+  std::int64_t passivated = 0;  // idle, evicted or released
   std::int64_t crashed = 0;
+  std::int64_t evicted = 0;  // passivated to stay under max_live_entities
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, RepositoryStats& x) {
   return f(caf::meta::type_name("es.RepositoryStats"), x.hosted, x.in_flight, x.recovered,
-           x.passivated, x.crashed);
+           x.passivated, x.crashed, x.evicted);
 }
 
 // What a loader read of one entity: its latest snapshot at or below a version (if asked

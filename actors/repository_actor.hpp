@@ -2,8 +2,10 @@
 // per id, because every request passes through this actor), monitors its children, and
 // rebuilds a crashed one from the store on the next request. Children idle for the runtime's
 // passivate_after are stopped, but only when nothing is in flight to them. Past the runtime's
-// max_in_flight, requests are refused with ErrorCode::overloaded instead of queueing
-// without bound.
+// max_live_entities (counted over every repository of the runtime), spawning a child first
+// passivates this repository's least recently used idle children (Akka's active-entity
+// limit). Past max_in_flight, requests are refused with ErrorCode::overloaded instead of
+// queueing without bound.
 //
 // Multi-node deployments (docs/CLUSTER.md) add three things, all inert on a single node: a
 // placement (which ids this node owns) after which children placed elsewhere are passivated
@@ -22,6 +24,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <list>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -35,6 +38,7 @@ struct RepositoryState {
     std::uint64_t delegated = 0;
     std::shared_ptr<std::atomic<std::uint64_t>> completed;
     std::chrono::steady_clock::time_point last_used;
+    std::list<Uuid>::iterator lru;  // its place in the repository's recency order
     // Multi-node only.
     bool owned = true;             // placed on this node by the current placement
     bool served = false;           // has been sent a request since it was spawned
@@ -47,6 +51,7 @@ struct RepositoryState {
   std::shared_ptr<const EntityRuntime> rt;
   std::unordered_map<Uuid, Child, boost::hash<Uuid>> children;
   std::unordered_map<caf::actor_addr, Uuid> ids;  // child address -> id
+  std::list<Uuid> lru;                            // children, least recently used first
   RepositoryStats stats;
   // Multi-node only: nothing means every id is ours.
   std::optional<Placement> placement;
@@ -73,11 +78,15 @@ void schedule_evict(repository_pointer<Binding> self) {
 }
 
 template <class Binding>
+void make_room(repository_pointer<Binding> self);
+
+template <class Binding>
 typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> self,
                                                     const Uuid& id, bool is_new) {
   auto& st = self->state;
   auto it = st.children.find(id);
   if (it != st.children.end()) return it->second;
+  make_room<Binding>(self);
   auto completed = std::make_shared<std::atomic<std::uint64_t>>(0);
   auto actor = self->spawn(entity_actor_behavior<Binding>, st.rt,
                            caf::actor_cast<repository_actor<Binding>>(self), id, completed, is_new);
@@ -90,6 +99,8 @@ typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> 
                                                                 std::chrono::steady_clock::now()})
           .first->second;
   child.generation = st.generation;
+  child.lru = st.lru.insert(st.lru.end(), id);
+  st.rt->live->fetch_add(1, std::memory_order_relaxed);
   if (st.placement && !st.placement->owns(to_string(id))) {
     // Served for a node whose view differs from ours; evicted as soon as it is idle.
     child.owned = false;
@@ -97,6 +108,25 @@ typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> 
     schedule_evict<Binding>(self);
   }
   return child;
+}
+
+// A child leaves the books (stopped or crashed).
+template <class Binding>
+void drop_child(repository_pointer<Binding> self,
+                typename std::unordered_map<Uuid, typename RepositoryState<Binding>::Child,
+                                            boost::hash<Uuid>>::iterator it) {
+  auto& st = self->state;
+  st.lru.erase(it->second.lru);
+  st.rt->live->fetch_sub(1, std::memory_order_relaxed);
+  st.children.erase(it);
+}
+
+// Marks a child used now: it moves to the back of the recency order.
+template <class Binding>
+void touch(repository_pointer<Binding> self, typename RepositoryState<Binding>::Child& child) {
+  auto& st = self->state;
+  child.last_used = std::chrono::steady_clock::now();
+  st.lru.splice(st.lru.end(), st.lru, child.lru);
 }
 
 // Before a request is delegated: a child that may be behind the store reloads first (the
@@ -145,7 +175,7 @@ caf::result<Result> route(repository_pointer<Binding> self, const std::string& i
   auto& child = child_for<Binding>(self, *id, false);
   refresh<Binding>(self, child);
   ++child.delegated;
-  child.last_used = std::chrono::steady_clock::now();
+  touch<Binding>(self, child);
   return self->delegate(child.actor, std::forward<Ts>(xs)...);
 }
 
@@ -162,10 +192,26 @@ bool try_passivate(repository_pointer<Binding> self,
   self->send(it->second.actor, stop_atom::value);
   st.ids.erase(it->second.actor.address());
   const Uuid id = it->first;
-  st.children.erase(it);
+  drop_child<Binding>(self, it);
   ++st.stats.passivated;
   forget_child<Binding>(self, id);
   return true;
+}
+
+// Past the runtime's cap on live entities: passivates this repository's least recently used
+// idle children, looking at a bounded number of them (busy ones are skipped, so the cap may
+// be passed while every child is busy).
+template <class Binding>
+void make_room(repository_pointer<Binding> self) {
+  auto& st = self->state;
+  const auto cap = st.rt->max_live_entities;
+  if (cap <= 0) return;
+  auto full = [&] { return st.rt->live->load(std::memory_order_relaxed) >= cap; };
+  int looked = 0;
+  for (auto it = st.lru.begin(); full() && it != st.lru.end() && looked < 64; ++looked) {
+    auto child = st.children.find(*it++);  // advanced first: passivating erases the node
+    if (child != st.children.end() && try_passivate<Binding>(self, child)) ++st.stats.evicted;
+  }
 }
 
 // Passivates idle children placed elsewhere and those asked to be released; answers
@@ -225,7 +271,7 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
       const auto lost =
           static_cast<std::int64_t>(child->second.delegated - child->second.completed->load());
       if (lost > 0) st.rt->in_flight->fetch_sub(lost);
-      st.children.erase(child);
+      drop_child<Binding>(self, child);
     }
     const Uuid id = it->second;
     st.ids.erase(it);
@@ -247,7 +293,7 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
         auto& child = child_for<Binding>(self, new_uuid(), true);
         child.served = true;
         ++child.delegated;
-        child.last_used = std::chrono::steady_clock::now();
+        touch<Binding>(self, child);
         return self->delegate(child.actor, execute_atom::value, std::move(command));
       },
       [=](execute_atom, const std::string& id, command_t<Binding>& command) -> caf::result<View> {
@@ -308,7 +354,7 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
           child.served = true;
         }
         ++child.delegated;
-        child.last_used = std::chrono::steady_clock::now();
+        touch<Binding>(self, child);
         return self->delegate(child.actor, execute_atom::value, std::move(command));
       },
       [=](release_atom, const std::string& id_text) -> caf::result<bool> {

@@ -5,10 +5,21 @@
 
 #include <caf/send.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
 namespace es {
+
+std::int64_t default_max_live_entities() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 100000;
+  const auto bytes = static_cast<std::int64_t>(pages) * page_size;
+  return std::max<std::int64_t>(10000, bytes / 8 / 4096);
+}
 
 Runtime::Runtime(RuntimeSettings settings)
     : settings_(std::move(settings)),
@@ -46,6 +57,8 @@ void Runtime::start() {
   rt->passivate_after = settings_.passivate_after;
   rt->store_timeout = settings_.store_timeout;
   rt->max_in_flight = settings_.max_in_flight;
+  rt->max_live_entities =
+      settings_.max_live_entities > 0 ? settings_.max_live_entities : default_max_live_entities();
   runtime_ = rt;
   if (settings_.stores.logs) log_writer_ = spawn_log_writer(sys, settings_.stores.logs);
 }

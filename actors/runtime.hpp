@@ -40,6 +40,9 @@ struct RuntimeSettings {
   std::chrono::milliseconds store_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};  // handle calls
   std::int64_t max_in_flight = 200000;
+  // Live entity actors at most, over every hosted type; beyond, the least recently used idle
+  // ones are passivated. 0: derived from the machine's memory (default_max_live_entities()).
+  std::int64_t max_live_entities = 0;
   std::size_t journal_writers = 2;
   std::size_t journal_max_batch = 1024;
   std::size_t loaders = 8;            // concurrent recoveries at most
@@ -47,6 +50,10 @@ struct RuntimeSettings {
   // How long close() waits for actors to stop before it reports and lets go.
   std::chrono::milliseconds close_timeout{std::chrono::seconds(10)};
 };
+
+// A cap on live entities for this machine: an eighth of its physical memory at 4 KiB per
+// live entity (an idle actor with a small state takes about 2 KiB), at least 10,000.
+std::int64_t default_max_live_entities();
 
 class Runtime {
  public:

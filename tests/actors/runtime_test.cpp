@@ -133,3 +133,37 @@ TEST_CASE("close() stops adopted actors and is bounded", "[actors][runtime]") {
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(450));
   CHECK_THROWS_AS(runtime.host<AccountBinding>(), Error);
 }
+
+TEST_CASE("past max_live_entities the least recently used idle entities are passivated",
+          "[actors][runtime][passivation]") {
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  auto settings = settings_for(test::make_stores(backend));
+  settings.max_live_entities = 50;
+  Runtime runtime(settings);
+  auto accounts = runtime.host<AccountBinding>();
+  auto examples = runtime.host<ExampleBinding>();
+  std::vector<Uuid> ids;
+  for (int i = 0; i < 200; ++i) {
+    const auto id = uuid(accounts.create(bank::OpenAccount{"owner" + std::to_string(i), 0}).id);
+    accounts.execute(id, bank::Deposit{i + 1});
+    ids.push_back(id);
+  }
+  // The cap holds over both repositories: creating examples evicts idle accounts too, as
+  // far as each repository can (it passivates only its own children).
+  auto stats = accounts.stats();
+  CHECK(stats.hosted <= 50);
+  CHECK(stats.evicted >= 150);
+  for (int i = 0; i < 20; ++i) examples.create(CreateExample{});
+  CHECK(accounts.stats().hosted + examples.stats().hosted <= 50 + 20);
+  // The most recently used stayed live; every entity answers correctly after eviction.
+  const auto recovered_before = accounts.stats().recovered;
+  CHECK(accounts.get(ids.back()).state.balance == 200);
+  for (int i = 0; i < 200; ++i) {
+    auto view = accounts.get(ids[static_cast<std::size_t>(i)]);
+    CHECK(view.version == 1);
+    CHECK(view.state.balance == i + 1);
+  }
+  CHECK(accounts.stats().recovered > recovered_before);
+  CHECK(accounts.stats().hosted <= 50);
+}
