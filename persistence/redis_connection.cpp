@@ -294,8 +294,7 @@ void RedisConnection::connect() {
     if (auth_step || starts_with(text, "NOAUTH") || starts_with(text, "WRONGPASS")) {
       throw ConfigurationError(
           "Redis authentication failed at " + url_.to_string() + ": " + text +
-          (url_.password.empty() ? " (the server requires a password: redis://:PASSWORD@host:port)"
-                                 : " (check the password in the URL)"));
+          (url_.password.empty() ? " (the server requires a password)" : " (check the password)"));
     }
     throw ConfigurationError("Redis at " + url_.to_string() +
                              " refused the connection setup: " + text);

@@ -28,6 +28,7 @@ namespace {
 
 struct Options {
   std::string redis_url;
+  std::string redis_password_file;
   std::string cipher_key_file;
   std::string consumer;
   std::string mode = "catchup";
@@ -42,13 +43,14 @@ struct Options {
 int run(const Options& opt, const sigset_t& stop_signals) {
   samples::StoreFlags flags;
   flags.redis_url = opt.redis_url;
+  flags.redis_password_file = opt.redis_password_file;
   flags.cipher_key_file = opt.cipher_key_file;
   flags.connection.connect_timeout = 1000ms;
   flags.connection.command_timeout = 2000ms;
   flags.connection.backoff_initial = 20ms;
   flags.connection.backoff_max = 500ms;
   flags.pool_connections = 4;
-  auto cipher = samples::load_cipher(flags);
+  auto cipher = samples::load_cipher(flags, "example-projector");
 
   ExampleProjectionOptions options;
   if (opt.mode == "group") {
@@ -125,7 +127,10 @@ int main(int argc, char** argv) {
   po::options_description options("example-projector options");
   options.add_options()("help,h", "show this help")(
       "redis", po::value(&opt.redis_url)->value_name("URL")->required(),
-      "redis://[:PASSWORD@]HOST:PORT[/DB] of the event store (required)")(
+      "redis://[:PASSWORD@]HOST:PORT[/DB] of the event store (required; a password in the URL "
+      "shows in ps: prefer --redis-password-file or $REDIS_PASSWORD)")(
+      "redis-password-file", po::value(&opt.redis_password_file)->value_name("FILE"),
+      "file holding the Redis password (surrounding whitespace ignored); else $REDIS_PASSWORD")(
       "cipher-key-file", po::value(&opt.cipher_key_file)->value_name("FILE"),
       "base64 of the 16/24/32-byte AES key the events are encrypted with; the foo index then "
       "keys on an HMAC under a key derived from it")(

@@ -323,7 +323,7 @@ int run(const Options& opt) {
   auto setup = samples::open_stores(flags, "example-sim");
   ApplicationConfig config;
   config.stores = setup.stores;
-  config.cipher = samples::load_cipher(opt.store);
+  config.cipher = samples::load_cipher(opt.store, "example-sim");
   config.snapshot_period = opt.store.snapshot_period;
   config.max_in_flight = std::max<std::int64_t>(config.max_in_flight, opt.concurrency * 2);
   config.scheduler_threads = scheduler_threads(opt);
@@ -387,7 +387,7 @@ int run_cluster(const Options& opt, const samples::ClientSettings& client) {
   auto setup = samples::open_stores(opt.store, "example-sim");
   ApplicationConfig config;
   config.stores = setup.stores;
-  config.cipher = samples::load_cipher(opt.store);
+  config.cipher = samples::load_cipher(opt.store, "example-sim");
   config.snapshot_period = opt.store.snapshot_period;
   config.max_in_flight = std::max<std::int64_t>(config.max_in_flight, opt.concurrency * 2);
 
@@ -404,15 +404,20 @@ int run_cluster(const Options& opt, const samples::ClientSettings& client) {
     RuntimeConfig caf_config(1, true);
     caf_config.add_binding<ExampleBinding>();
     caf_config.set("scheduler.policy", caf::atom("sharing"));
-    configure_cluster_transport(caf_config, client.tls, ClusterTimings{});
+    configure_cluster_transport(caf_config, ClusterTimings{});
     caf::actor_system sys{caf_config};
+    // Authenticates every connection to a node (secret, TLS); goes before the system.
+    TransportSettings link;
+    link.secret = client.secret;
+    link.tls = client.tls;
+    ClusterTransport transport(sys, link);
     Targets targets;
     // Bounded: a node that dies mid-run costs errors, never a hang.
     targets.timeout = caf::duration{std::chrono::seconds(10)};
     const auto client_id = "example-sim-" + std::to_string(::getpid());
     for (const auto& node : client.nodes) {
-      auto joined = join_cluster_as_client(sys, node, client.secret, client_id,
-                                           client.tls.enabled(), std::chrono::seconds(5));
+      auto joined =
+          join_cluster_as_client(sys, transport, node, client_id, std::chrono::seconds(5));
       targets.repositories.push_back(caf::actor_cast<example_repository_actor>(joined.router));
       targets.names.push_back(joined.node_id + " (" + node.text() + ")");
       node_ids.push_back(joined.node_id);

@@ -526,7 +526,7 @@ int run(const Options& opt) {
   auto setup = samples::open_stores(flags, "bank-sim");
   es::RuntimeSettings settings;
   settings.stores = setup.stores;
-  settings.cipher = samples::load_cipher(opt.store);
+  settings.cipher = samples::load_cipher(opt.store, "bank-sim");
   settings.snapshot_period = opt.store.snapshot_period;
   settings.scheduler_threads = scheduler_threads(opt);
   es::Runtime runtime(settings);
@@ -697,7 +697,7 @@ int main(int argc, char** argv) {
       throw po::error("--resume creates nothing: drop --accounts, --transfers, --concurrency");
     }
     samples::check_store_flags(opt.store);
-    samples::load_cipher(opt.store);  // a bad key file is a bad flag
+    samples::load_cipher(opt.store, "bank-sim");  // a bad key file is a bad flag
   } catch (const es::ConfigurationError& e) {
     std::cerr << "bank-sim: " << e.what() << " (see --help)\n";
     return 2;

@@ -17,6 +17,7 @@ namespace es::samples {
 
 struct StoreFlags {
   std::string redis_url;             // --redis; empty: a private redis-server
+  std::string redis_password_file;   // --redis-password-file
   std::string store = "redis";       // --store redis|memory
   std::string data_dir = "./var";    // --data-dir, for the private redis-server
   bool fsync_always = false;         // --fsync-always
@@ -30,8 +31,12 @@ struct StoreFlags {
   bool fresh_private_store = false;
 };
 
-// Adds --redis, --store, --data-dir, --fsync-always, --cipher-key-file, --snapshot-period.
+// Adds --redis, --redis-password-file, --store, --data-dir, --fsync-always, --cipher-key-file,
+// --snapshot-period.
 void add_store_options(boost::program_options::options_description& options, StoreFlags& flags);
+
+// The environment variable a Redis password may come from instead of a file.
+inline constexpr const char* kRedisPasswordVariable = "REDIS_PASSWORD";
 
 struct StoreSetup {
   std::unique_ptr<RedisServer> server;  // the private redis-server, when one was started
@@ -40,15 +45,22 @@ struct StoreSetup {
   std::string description;  // for the start-up banner (never shows a password)
 };
 
-// Opens the stores the flags ask for. Throws ConfigurationError for bad flags and
-// StoreUnavailable when Redis cannot be reached or started.
+// Opens the stores the flags ask for. Throws ConfigurationError for bad flags (a wrong Redis
+// password included) and StoreUnavailable when Redis cannot be reached or started.
+//
+// The Redis password comes from the --redis URL, else --redis-password-file, else
+// $REDIS_PASSWORD (a URL with a password besides either is a ConfigurationError). Without
+// --redis it is the private redis-server's password; without any, that server gets a random
+// one. It never appears in a message or in `description`.
 StoreSetup open_stores(const StoreFlags& flags, const std::string& program);
 // The checks open_stores() makes before it starts anything: ConfigurationError for flags that
 // contradict each other or are out of range (for programs that refuse bad flags up front).
 void check_store_flags(const StoreFlags& flags);
 
 // The cipher of --cipher-key-file (base64 of 16, 24 or 32 bytes; whitespace ignored), or
-// nothing when no file is given. ConfigurationError when the file is unreadable or bad.
-std::shared_ptr<const AesGcmCipher> load_cipher(const StoreFlags& flags);
+// nothing when no file is given. ConfigurationError when the file is unreadable or bad; a
+// warning on stderr, prefixed with `program`, when others may read or write it.
+std::shared_ptr<const AesGcmCipher> load_cipher(const StoreFlags& flags,
+                                                const std::string& program = {});
 
 }  // namespace es::samples
