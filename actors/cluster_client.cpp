@@ -5,21 +5,19 @@
 #include "actors/error_code.hpp"
 #include "domain/errors.hpp"
 
-#include <caf/io/middleman.hpp>
-#include <caf/io/middleman_actor.hpp>
-#include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <optional>
 
 namespace es {
 
-ClusterClientConnection join_cluster_as_client(caf::actor_system& sys, const PeerAddress& node,
-                                               const ClusterSecret& secret,
-                                               const std::string& client_id, bool tls,
+ClusterClientConnection join_cluster_as_client(caf::actor_system& sys, ClusterTransport& transport,
+                                               const PeerAddress& node,
+                                               const std::string& client_id,
                                                std::chrono::milliseconds timeout) {
   const auto where = node.text();
-  auto connector = tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
+  const auto& secret = transport.secret();
+  auto connector = transport.connector();
   caf::scoped_actor self{sys};
   caf::error failure;
   gatekeeper_actor gatekeeper;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/cluster_config.hpp"
+#include "actors/cluster_transport.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -19,13 +20,14 @@ struct ClusterClientConnection {
   caf::actor router;  // speaks the repository interface (cluster_router.hpp)
 };
 
-// Blocking, for threads outside actors; every step is bounded by `timeout`. The actor
-// system must carry the same transport configuration as the nodes
-// (configure_cluster_transport). Throws StoreUnavailable when the node cannot be reached and
-// Error when it refuses the join or does not prove the secret.
-ClusterClientConnection join_cluster_as_client(caf::actor_system& sys, const PeerAddress& node,
-                                               const ClusterSecret& secret,
-                                               const std::string& client_id, bool tls,
+// Blocking, for threads outside actors; every step is bounded by `timeout`. Connects through
+// `transport` (the cluster's secret and TLS files; no port of its own), whose actor system must
+// carry the nodes' heartbeat settings (configure_cluster_transport). Throws StoreUnavailable
+// when the node cannot be reached or refuses the connection and Error when it refuses the join
+// or does not prove the secret.
+ClusterClientConnection join_cluster_as_client(caf::actor_system& sys, ClusterTransport& transport,
+                                               const PeerAddress& node,
+                                               const std::string& client_id,
                                                std::chrono::milliseconds timeout);
 
 }  // namespace es

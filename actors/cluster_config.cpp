@@ -3,8 +3,6 @@
 
 #include "domain/errors.hpp"
 
-#include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
 #include <caf/timespan.hpp>
 
 #include <openssl/pem.h>
@@ -108,21 +106,9 @@ std::vector<PeerAddress> without_own_address(const ClusterSettings& settings) {
   return out;
 }
 
-// In cluster_tls_fix.cpp; referenced here so that every program configuring a cluster
-// links that object (a static library member is linked only when something refers to it).
-void link_cluster_tls_fix();
-
-void configure_cluster_transport(caf::actor_system_config& cfg, const TlsFiles& tls,
-                                 const ClusterTimings& timings) {
-  link_cluster_tls_fix();
+void configure_cluster_transport(caf::actor_system_config& cfg, const ClusterTimings& timings) {
   cfg.set("middleman.heartbeat-interval", caf::timespan{timings.heartbeat});
   cfg.set("middleman.connection-timeout", caf::timespan{timings.connection_timeout});
-  if (tls.enabled()) {
-    cfg.load<caf::openssl::manager>();
-    cfg.set("openssl.certificate", tls.cert);
-    cfg.set("openssl.key", tls.key);
-    cfg.set("openssl.cafile", tls.ca);
-  }
 }
 
 }  // namespace es

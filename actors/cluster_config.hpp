@@ -1,7 +1,7 @@
 // Why: what a node needs to take part in a multi-node deployment (docs/CLUSTER.md), checked
-// before the actor system exists: CAF aborts the process on a partial OpenSSL configuration,
-// and its heartbeats must be switched on identically on every node (0.17 has them off, and a
-// node that times connections out drops a healthy peer that sends no heartbeats).
+// before the actor system exists, and CAF's heartbeats, which must be switched on identically
+// on every node (0.17 has them off, and a node that times connections out drops a healthy peer
+// that sends no heartbeats).
 #pragma once
 
 #include "actors/cluster_handshake.hpp"
@@ -25,7 +25,7 @@ struct PeerAddress {
 // "HOST:PORT" or "[V6]:PORT"; ConfigurationError naming `flag` otherwise.
 PeerAddress parse_peer_address(const std::string& text, const std::string& flag = "--peer");
 
-// Certificates for TLS between nodes (CAF's OpenSSL module, mutual authentication).
+// Certificates for TLS between nodes (mutual authentication, in cluster_transport.hpp).
 struct TlsFiles {
   std::string cert, key, ca;
   bool enabled() const { return !cert.empty() || !key.empty() || !ca.empty(); }
@@ -42,8 +42,11 @@ struct ClusterTimings {
   std::chrono::milliseconds connection_timeout{3000};
   // A request forwarded to another node fails (503) when unanswered after this.
   std::chrono::milliseconds remote_timeout{3000};
-  // Joining a peer: the TCP (and TLS) connect, then each handshake step.
+  // Joining a peer: the TCP connect; then the transport's authentication (TLS and the link
+  // proofs, also the deadline of every incoming connection); then BASP's handshake and each
+  // step of the join.
   std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds auth_timeout{3000};
   std::chrono::milliseconds handshake_timeout{2000};
   // Peers that are down are retried with a backoff up to this.
   std::chrono::milliseconds retry_max{2000};
@@ -56,7 +59,7 @@ struct ClusterTimings {
 
 struct ClusterSettings {
   std::string node_id;
-  std::string host = "127.0.0.1";  // where the gatekeeper listens
+  std::string host = "127.0.0.1";  // where the node port listens
   std::uint16_t port = 0;          // 0: the OS picks
   std::vector<PeerAddress> peers;
   ClusterSecret secret;
@@ -70,10 +73,9 @@ struct ClusterSettings {
 // The peers without this node's own address (a shared peer list may name every node).
 std::vector<PeerAddress> without_own_address(const ClusterSettings& settings);
 
-// Sets CAF's heartbeat keys and, with TLS, loads the OpenSSL module with the certificates.
-// The middleman must be loaded already (RuntimeConfig(threads, true)). Call check_tls_files
-// first.
-void configure_cluster_transport(caf::actor_system_config& cfg, const TlsFiles& tls,
-                                 const ClusterTimings& timings);
+// Sets CAF's heartbeat keys. The middleman must be loaded already (RuntimeConfig(threads,
+// true)); it opens no port of its own: connections reach it only through the cluster
+// transport (cluster_transport.hpp).
+void configure_cluster_transport(caf::actor_system_config& cfg, const ClusterTimings& timings);
 
 }  // namespace es

@@ -1,6 +1,7 @@
 // Why: see cluster_gatekeeper.hpp.
 #include "actors/cluster_gatekeeper.hpp"
 
+#include "actors/cluster_guard.hpp"
 #include "actors/error_code.hpp"
 
 #include <caf/send.hpp>
@@ -47,6 +48,8 @@ caf::error refuse(gatekeeper_pointer self, const ClusterJoin& join, const std::s
 
 gatekeeper_actor::behavior_type gatekeeper(gatekeeper_pointer self, GatekeeperSettings settings) {
   self->state.settings = std::move(settings);
+  guard_against_remote_exits(self);
+  self->set_down_handler([](caf::down_msg&) {});  // monitors nothing; CAF would print them
   return {
       [=](hello_atom) -> std::string {
         auto& nonces = self->state.nonces;

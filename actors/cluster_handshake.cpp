@@ -47,12 +47,25 @@ ClusterSecret ClusterSecret::from_file(const std::string& path) {
   return ClusterSecret(std::move(key));
 }
 
-std::string ClusterSecret::mac(const std::string& text) const {
+std::string ClusterSecret::raw_mac(const std::string& text) const {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
        reinterpret_cast<const unsigned char*>(text.data()), text.size(), out, &size);
-  return hex(out, size);
+  return std::string(reinterpret_cast<const char*>(out), size);
+}
+
+std::string ClusterSecret::mac(const std::string& text) const {
+  const auto raw = raw_mac(text);
+  return hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+}
+
+std::string ClusterSecret::link_proof(char role, std::string_view nonce_c, std::string_view nonce_a,
+                                      std::string_view binding) const {
+  std::string text = "es-cluster-link\n";
+  text.push_back(role);
+  text.append(nonce_c).append(nonce_a).append(binding);
+  return raw_mac(text);
 }
 
 std::string ClusterSecret::join_proof(std::string_view server_nonce, std::string_view client_nonce,

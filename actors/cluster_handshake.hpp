@@ -29,9 +29,14 @@ class ClusterSecret {
                          std::string_view node_id, bool member) const;
   std::string welcome_proof(std::string_view client_nonce, std::string_view server_nonce,
                             std::string_view node_id) const;
+  // The transport's link proof (cluster_transport.hpp): 32 raw bytes of
+  // HMAC-SHA256(secret, "es-cluster-link\n" role nonce_c nonce_a binding).
+  std::string link_proof(char role, std::string_view nonce_c, std::string_view nonce_a,
+                         std::string_view binding) const;
 
  private:
   explicit ClusterSecret(std::string key) : key_(std::move(key)) {}
+  std::string raw_mac(const std::string& text) const;
   std::string mac(const std::string& text) const;
   std::string key_;
 };

@@ -11,8 +11,8 @@
 // moment the node is reported down (or at the timeout). Nothing is counted in flight here,
 // so nothing can leak; the remote repository counts its own.
 //
-// Membership: the router joins its configured peers in the background through the middleman
-// actor (no actor blocks), retrying dead ones with a backoff so a restarted node rejoins;
+// Membership: the router joins its configured peers in the background through the transport's
+// connector (no actor blocks), retrying dead ones with a backoff so a restarted node rejoins;
 // nodes that join through our gatekeeper are announced to it. It monitors every member's
 // router: a down_msg (at once for a killed node, after the heartbeat timeout for a frozen
 // one) removes the node and its entities are placed on the survivors. Every change is told
@@ -24,15 +24,13 @@
 
 #include "actors/cluster_config.hpp"
 #include "actors/cluster_gatekeeper.hpp"
+#include "actors/cluster_guard.hpp"
 #include "actors/cluster_protocol.hpp"
+#include "actors/cluster_transport.hpp"
 #include "actors/error_code.hpp"
 #include "actors/placement.hpp"
 #include "actors/repository_actor.hpp"
 
-#include <caf/io/middleman.hpp>
-#include <caf/io/middleman_actor.hpp>
-#include <caf/openssl/manager.hpp>
-#include <caf/openssl/publish.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -40,6 +38,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -78,7 +77,7 @@ struct ClusterRouterState {
   };
   ClusterSettings settings;
   repository_actor<Binding> local;
-  caf::io::middleman_actor connector;
+  cluster_connector_actor connector;
   std::map<std::string, Member> members;
   std::set<caf::node_id> member_nodes;  // the CAF nodes of the members' routers
   Placement placement;
@@ -346,8 +345,13 @@ void connect_peer(router_pointer<Binding> self, std::size_t index) {
   auto& st = self->state;
   auto& peer = st.peers[index];
   peer.connecting = true;
-  self->request(st.connector, st.settings.timings.connect_timeout, caf::connect_atom::value,
-                peer.address.host, peer.address.port)
+  // The transport connects and authenticates, then BASP shakes hands: each step has its own
+  // deadline, this one only backs them up.
+  const auto& t = st.settings.timings;
+  const auto backstop =
+      t.connect_timeout + t.auth_timeout + t.handshake_timeout + std::chrono::seconds(1);
+  self->request(st.connector, backstop, caf::connect_atom::value, peer.address.host,
+                peer.address.port)
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             if (!ptr) return peer_failed<Binding>(self, index, "nothing is published there");
@@ -361,7 +365,7 @@ void connect_peer(router_pointer<Binding> self, std::size_t index) {
 template <class Binding>
 typename cluster_router_actor<Binding>::behavior_type cluster_router_behavior(
     detail::router_pointer<Binding> self, ClusterSettings settings, repository_actor<Binding> local,
-    caf::io::middleman_actor connector) {
+    cluster_connector_actor connector) {
   using View = view_t<Binding>;
   using Command = command_t<Binding>;
   using namespace detail;
@@ -375,6 +379,7 @@ typename cluster_router_actor<Binding>::behavior_type cluster_router_behavior(
     peer.address = address;
     st.peers.push_back(std::move(peer));
   }
+  guard_against_remote_exits(self);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto it = st.members.begin(); it != st.members.end(); ++it) {
@@ -482,26 +487,42 @@ typename cluster_router_actor<Binding>::behavior_type cluster_router_behavior(
   };
 }
 
-// A running node: its router (the repository interface for every caller on this node) and
-// its published gatekeeper.
+// A running node: its router (the repository interface for every caller on this node), its
+// gatekeeper (the one actor BASP serves to authenticated connections) and the transport that
+// owns the node port.
 template <class Binding>
 struct ClusterNode {
   cluster_router_actor<Binding> router;
   gatekeeper_actor gatekeeper;
-  std::uint16_t port = 0;  // where the gatekeeper listens
+  std::shared_ptr<ClusterTransport> transport;
+  std::uint16_t port = 0;  // the node port
 };
 
-// Spawns the router and the gatekeeper and publishes the gatekeeper (over TLS when
-// settings.tls is enabled; the actor system must then have been configured for it, see
-// configure_cluster_transport). The peers are joined in the background. Throws
-// ConfigurationError when the port cannot be opened.
+// Stops what start_cluster_node (or spawn_standalone_router) started: the router and the
+// gatekeeper with exits their guards accept, then the transport. Call before the actor
+// system goes.
+template <class Binding>
+void stop_cluster_node(caf::actor_system& sys, ClusterNode<Binding>& node) {
+  send_local_exit(sys, node.router, caf::exit_reason::user_shutdown);
+  send_local_exit(sys, node.gatekeeper, caf::exit_reason::user_shutdown);
+  if (node.transport) node.transport->stop();
+  node = {};
+}
+
+// Spawns the router and the gatekeeper and opens the node port through the cluster transport
+// (TLS when settings.tls is enabled). The peers are joined in the background. Throws
+// ConfigurationError when the port cannot be opened or the TLS files cannot be used.
 template <class Binding>
 ClusterNode<Binding> start_cluster_node(caf::actor_system& sys, ClusterSettings settings,
                                         repository_actor<Binding> local) {
-  const bool tls = settings.tls.enabled();
-  auto connector = tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
   settings.peers = without_own_address(settings);
   ClusterNode<Binding> node;
+  TransportSettings link;
+  link.secret = settings.secret;
+  link.tls = settings.tls;
+  link.timings = settings.timings;
+  link.log = settings.log;
+  node.transport = std::make_shared<ClusterTransport>(sys, std::move(link));
   GatekeeperSettings gate;
   gate.node_id = settings.node_id;
   gate.secret = settings.secret;
@@ -509,18 +530,18 @@ ClusterNode<Binding> start_cluster_node(caf::actor_system& sys, ClusterSettings 
   gate.repository = caf::actor_cast<caf::actor>(local);
   const auto host = settings.host;
   const auto port = settings.port;
-  node.router = sys.spawn(cluster_router_behavior<Binding>, std::move(settings), local, connector);
+  node.router = sys.spawn(cluster_router_behavior<Binding>, std::move(settings), local,
+                          node.transport->connector());
   gate.router = caf::actor_cast<caf::actor>(node.router);
   node.gatekeeper = spawn_gatekeeper(sys, std::move(gate));
-  auto published = tls ? caf::openssl::publish(node.gatekeeper, port, host.c_str(), true)
-                       : sys.middleman().publish(node.gatekeeper, port, host.c_str(), true);
-  if (!published) {
-    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
-    throw ConfigurationError("cannot open the node port " + host + ":" + std::to_string(port) +
-                             ": " + sys.render(published.error()));
+  try {
+    node.port =
+        node.transport->listen(host, port, caf::actor_cast<caf::strong_actor_ptr>(node.gatekeeper),
+                               sys.message_types(node.gatekeeper));
+  } catch (...) {
+    stop_cluster_node(sys, node);
+    throw;
   }
-  node.port = *published;
   return node;
 }
 
@@ -532,7 +553,7 @@ cluster_router_actor<Binding> spawn_standalone_router(caf::actor_system& sys, st
   ClusterSettings settings;
   settings.node_id = std::move(node_id);
   return sys.spawn(cluster_router_behavior<Binding>, std::move(settings), std::move(local),
-                   caf::io::middleman_actor{});
+                   cluster_connector_actor{});
 }
 
 }  // namespace es

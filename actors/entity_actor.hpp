@@ -6,7 +6,9 @@
 // before that. A conflict makes it reload and decide the command once more against what the
 // store holds (the one retry); any other failed write makes it reload and report. A
 // DataIntegrityError on recovery makes it refuse commands with that error instead of
-// crashing.
+// crashing. A recovery that failed because the store was unreachable is retried on the
+// actor's own timer (backoff from 100 ms doubling to 1 s), so it serves again within about a
+// second of the store coming back, whether or not requests keep coming.
 //
 // Requests to the store actors carry no CAF timeout: those actors bound every store call
 // themselves (StoreUnavailable), and a CAF timeout costs a clock entry per request.
@@ -36,6 +38,10 @@ struct EntityActorState {
   std::optional<Entity> entity;  // nothing while no event is stored
   caf::error failure;            // why the entity cannot be served (integrity, unavailable)
   std::int64_t snapshot_version = -1;
+  // While the store is unreachable: the last delay before a reload on our own (0: loaded
+  // fine), and whether one is scheduled.
+  std::chrono::milliseconds backoff{0};
+  bool retry_scheduled = false;
   // Requests answered; the supervisor compares it with what it delegated before stopping us.
   std::shared_ptr<std::atomic<std::uint64_t>> completed;
   static inline const char* name = "entity";
@@ -81,6 +87,7 @@ void restore_from(entity_pointer<Binding> self, const StoredHistory& history) {
   auto& st = self->state;
   st.entity.reset();
   st.failure = history.failure;
+  st.backoff = std::chrono::milliseconds(0);  // the store answered
   if (st.failure || !of_this_type<Binding>(history)) return;
   try {
     st.entity = rebuild_entity<Binding>(*st.rt->mapper, history);
@@ -89,6 +96,19 @@ void restore_from(entity_pointer<Binding> self, const StoredHistory& history) {
     st.entity.reset();
     st.failure = current_exception_to_error();
   }
+}
+
+// Reloads after a delay that doubles up to a second while the store stays unreachable; the
+// reload_atom handler (below) runs it, ahead of queued requests once due.
+template <class Binding>
+void schedule_retry(entity_pointer<Binding> self) {
+  using std::chrono::milliseconds;
+  auto& st = self->state;
+  if (st.retry_scheduled) return;
+  st.retry_scheduled = true;
+  st.backoff = st.backoff.count() == 0 ? milliseconds(100)
+                                       : std::min<milliseconds>(st.backoff * 2, milliseconds(1000));
+  self->delayed_send(caf::actor_cast<entity_actor<Binding>>(self), st.backoff, reload_atom::value);
 }
 
 // Loads the entity, suspending every other message until done, then calls `done`.
@@ -106,6 +126,7 @@ void recover(entity_pointer<Binding> self, Done done) {
             st.entity.reset();
             st.failure = make_error(ErrorCode::unavailable,
                                     "cannot load entity " + st.id_text + ": " + reason_of(error));
+            schedule_retry<Binding>(self);
             done();
           });
 }
@@ -127,10 +148,8 @@ caf::error not_found(entity_pointer<Binding> self) {
 template <class Binding>
 caf::error unservable(entity_pointer<Binding> self) {
   auto& st = self->state;
-  if (st.failure) {
-    if (code_of(st.failure) == ErrorCode::unavailable) passivate_soon<Binding>(self);
-    return st.failure;
-  }
+  // An unreachable store heals on the actor's own timer (schedule_retry), not by passivation.
+  if (st.failure) return st.failure;
   if (!st.entity) {
     passivate_soon<Binding>(self);
     return not_found<Binding>(self);
@@ -405,7 +424,10 @@ typename entity_actor<Binding>::behavior_type entity_actor_behavior(
       [=](stop_atom) { self->quit(); },
       // Another node may have written since we loaded (a hand-over, a partition): rebuild
       // before anything else; other messages wait meanwhile.
-      [=](reload_atom) { recover<Binding>(self, [] {}); },
+      [=](reload_atom) {
+        self->state.retry_scheduled = false;
+        recover<Binding>(self, [] {});
+      },
   };
 }
 

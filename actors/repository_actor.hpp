@@ -15,6 +15,7 @@
 // an id before it rebuilds it.
 #pragma once
 
+#include "actors/cluster_guard.hpp"
 #include "actors/entity_actor.hpp"
 #include "actors/placement.hpp"
 
@@ -279,11 +280,14 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
     forget_child<Binding>(self, id);
   });
   schedule_sweep<Binding>(self);
-  // Shutting down takes the children along (they are monitored, not linked).
+  // Shutting down takes the children along (they are monitored, not linked). Only exits
+  // from this node count: other nodes hold this handle (cluster_guard.hpp).
   self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (!is_local_exit(self, msg)) return;
     for (auto& kv : self->state.children) self->send_exit(kv.second.actor, msg.reason);
     self->quit(msg.reason);
   });
+  self->set_error_handler([](caf::error&) {});  // an error sent as a message would end it
   return {
       [=](create_atom, command_t<Binding>& command) -> caf::result<View> {
         if (!creates_entity(command)) {

@@ -1,5 +1,7 @@
 #include "actors/runtime.hpp"
 
+#include "actors/cluster_guard.hpp"
+
 #include "persistence/event_store.hpp"
 #include "persistence/timebucketed_log_reader.hpp"
 
@@ -89,7 +91,7 @@ void Runtime::close() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (auto& a : adopted) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  for (auto& r : repositories) caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  for (auto& r : repositories) send_local_exit(*system_, r, caf::exit_reason::user_shutdown);
   for (auto& j : runtime_->journals) caf::anon_send_exit(j, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(runtime_->loader, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(runtime_->snapshot_writer, caf::exit_reason::user_shutdown);

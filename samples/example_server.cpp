@@ -15,6 +15,7 @@
 #include "samples/http/cluster_api.hpp"
 #include "samples/http/example_api.hpp"
 #include "samples/http/read_model_api.hpp"
+#include "samples/http/request_parsing.hpp"
 #include "samples/http/router.hpp"
 #include "samples/http/server.hpp"
 #include "samples/http/store_health.hpp"
@@ -28,11 +29,13 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace po = boost::program_options;
@@ -62,10 +65,20 @@ constexpr std::size_t kIoThreads = 1;
 constexpr std::size_t kSchedulerThreads = 1;
 constexpr std::size_t kBridgeActors = kSchedulerThreads;
 
+// Connections: at most half the descriptors (the other half is for the store's pool, the
+// private redis-server, the cluster and the 503 answers to connections past the cap), and
+// by default no more than 1024 (~1024 x 2 KiB of memory when idle; docs/RELIABILITY.md).
+constexpr std::size_t kDefaultMaxConnections = 1024;
+constexpr std::int64_t kMaxIdleTimeoutSeconds = 86400;
+
 struct Options {
   std::string http = "127.0.0.1:5001";
+  std::string max_connections;
+  std::string idle_timeout = "30";
   bool quiet = false;
   bool rebuild_projection = false;
+  std::int64_t max_live_entities = 0;
+  std::int64_t passivate_after_s = 300;
   es::samples::StoreFlags store;
   es::samples::ClusterFlags cluster;
 };
@@ -118,6 +131,34 @@ void raise_descriptor_limit() {
   }
 }
 
+std::size_t descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return static_cast<std::size_t>(limit.rlim_cur);
+}
+
+std::size_t max_connections_of(const std::optional<std::string>& given) {
+  const std::size_t most = std::max<std::size_t>(1, descriptor_limit() / 2);
+  if (!given) return std::min(kDefaultMaxConnections, most);
+  const auto& text = *given;
+  auto n = es::http::parse_decimal_version(text);
+  if (!n || *n < 1 || static_cast<std::uint64_t>(*n) > most) {
+    throw es::ConfigurationError("--max-connections must be an integer from 1 to " +
+                                 std::to_string(most) + " (half the descriptor limit), got '" +
+                                 text + "'");
+  }
+  return static_cast<std::size_t>(*n);
+}
+
+std::chrono::seconds idle_timeout_of(const std::string& text) {
+  auto n = es::http::parse_decimal_version(text);
+  if (!n || *n < 1 || *n > kMaxIdleTimeoutSeconds) {
+    throw es::ConfigurationError("--idle-timeout must be a whole number of seconds from 1 to " +
+                                 std::to_string(kMaxIdleTimeoutSeconds) + ", got '" + text + "'");
+  }
+  return std::chrono::seconds(*n);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,13 +169,30 @@ int main(int argc, char** argv) {
   options.add_options()("help", "show this help")(
       "http", po::value(&opt.http)->value_name("HOST:PORT")->default_value(opt.http),
       "address to serve HTTP on; port 0 picks a free port")(
+      "max-connections", po::value(&opt.max_connections)->value_name("N"),
+      "connections served at once (default: 1024, or half the descriptor limit when lower; "
+      "at most half of it); past them a new connection gets 503 and is closed")(
+      "idle-timeout",
+      po::value(&opt.idle_timeout)->value_name("SECONDS")->default_value(opt.idle_timeout),
+      "a keep-alive connection idle this long is closed (1..86400); a request must arrive "
+      "whole within 10 s of its first byte")(
       "rebuild-projection", po::bool_switch(&opt.rebuild_projection),
       "clear the read models and replay them from position 1 at start")(
-      "quiet", po::bool_switch(&opt.quiet), "no access log on stderr");
+      "quiet", po::bool_switch(&opt.quiet), "no access log on stderr")(
+      "max-live-entities",
+      po::value(&opt.max_live_entities)->value_name("N")->default_value(opt.max_live_entities),
+      "live entity actors at most; beyond, the least recently used idle ones are passivated "
+      "(0: an eighth of the machine's memory at 4 KiB each)")(
+      "passivate-after",
+      po::value(&opt.passivate_after_s)
+          ->value_name("SECONDS")
+          ->default_value(opt.passivate_after_s),
+      "an entity actor idle this long is passivated (1..86400)");
   es::samples::add_store_options(options, opt.store);
   es::samples::add_cluster_node_options(options, opt.cluster);
   std::optional<es::ClusterSettings> cluster;
   std::string standalone_id;
+  es::http::ServerOptions server_options;
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
@@ -145,7 +203,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
-    // Checked before any actor system exists (CAF aborts on a partial TLS configuration).
+    server_options.max_connections = max_connections_of(
+        vm.count("max-connections") ? std::optional(opt.max_connections) : std::nullopt);
+    server_options.idle_timeout = idle_timeout_of(opt.idle_timeout);
+    es::samples::check_store_flags(opt.store);
+    if (opt.max_live_entities < 0) throw es::ConfigurationError("--max-live-entities must be >= 0");
+    if (opt.passivate_after_s < 1 || opt.passivate_after_s > 86400)
+      throw es::ConfigurationError("--passivate-after must be within 1..86400 seconds");
+    // Checked before any actor system exists (a clear message, exit status 2).
     cluster = es::samples::node_settings(opt.cluster, opt.store, "example-server");
     if (!cluster) standalone_id = es::samples::standalone_node_id(opt.cluster);
   } catch (const std::exception& e) {
@@ -174,14 +239,16 @@ int main(int argc, char** argv) {
     setup = es::samples::open_stores(opt.store, "example-server");
     es::ApplicationConfig cfg;
     cfg.stores = setup.stores;
-    cfg.cipher = es::samples::load_cipher(opt.store);
+    cfg.cipher = es::samples::load_cipher(opt.store, "example-server");
     cfg.snapshot_period = opt.store.snapshot_period;
+    cfg.max_live_entities = opt.max_live_entities;
+    cfg.passivate_after = std::chrono::seconds(opt.passivate_after_s);
     cfg.store_timeout = kStoreTimeout;
     cfg.request_timeout = kRequestTimeout;
     caf_config = std::make_unique<es::RuntimeConfig>(kSchedulerThreads, cluster.has_value());
     caf_config->add_binding<es::ExampleBinding>();
     caf_config->set("scheduler.policy", caf::atom("sharing"));
-    if (cluster) es::configure_cluster_transport(*caf_config, cluster->tls, cluster->timings);
+    if (cluster) es::configure_cluster_transport(*caf_config, cluster->timings);
     system = std::make_unique<caf::actor_system>(*caf_config);
     auto cipher = cfg.cipher;
     app = std::make_unique<es::ExampleApplication>(*system, std::move(cfg));
@@ -208,6 +275,10 @@ int main(int argc, char** argv) {
       node.router = es::spawn_standalone_router<es::ExampleBinding>(*system, standalone_id,
                                                                     app->repository());
     }
+  } catch (const es::ConfigurationError& e) {
+    // A bad flag found only now (an unreadable key or password file, a wrong password).
+    std::cerr << "example-server: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "example-server: " << e.what() << "\n";
     return 1;
@@ -247,14 +318,11 @@ int main(int argc, char** argv) {
     cluster_api->shutdown();
     bridge->shutdown();
     // Leaving: the other nodes see this node's connection close and take over its entities.
-    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
-    if (node.gatekeeper) caf::anon_send_exit(node.gatekeeper, caf::exit_reason::user_shutdown);
-    node = {};
+    es::stop_cluster_node(*system, node);
   };
 
   std::unique_ptr<es::http::HttpServer> server;
   try {
-    es::http::ServerOptions server_options;
     server_options.handler_timeout = kRequestTimeout;
     server = std::make_unique<es::http::HttpServer>(io, endpoint, router, server_options, log);
   } catch (const std::exception& e) {

@@ -270,20 +270,102 @@ void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respon
   submit(std::move(*id), BeatHeart{count, *expected}, respond, false);
 }
 
+namespace {
+
+struct EventsQuery {
+  std::int64_t after = -1;  // -1: from the first event
+  std::int64_t limit = kMaxEventPage;
+};
+
+// ?after=V&limit=L of /events; answers 400 and gives nothing when malformed. Unknown
+// parameters are ignored, as GET /examples/<id> ignores all but `at`.
+std::optional<EventsQuery> events_query(const ExchangePtr& exchange, const Responder& respond) {
+  auto query = parse_query(exchange->query);
+  if (!query) {
+    respond(error_response(400, "malformed percent-encoding in the query"));
+    return std::nullopt;
+  }
+  EventsQuery out;
+  bool after_seen = false;
+  bool limit_seen = false;
+  for (const auto& [name, value] : *query) {
+    if (name == "after") {
+      if (after_seen) {
+        respond(error_response(400, "after is given more than once"));
+        return std::nullopt;
+      }
+      after_seen = true;
+      auto after = parse_decimal_version(value);
+      if (!after) {
+        respond(error_response(400,
+                               "after must be a decimal integer from 0 to 9223372036854775807 "
+                               "without sign or leading zeros"));
+        return std::nullopt;
+      }
+      out.after = *after;
+    } else if (name == "limit") {
+      if (limit_seen) {
+        respond(error_response(400, "limit is given more than once"));
+        return std::nullopt;
+      }
+      limit_seen = true;
+      auto limit = parse_decimal_version(value);
+      if (!limit || *limit < 1 || *limit > kMaxEventPage) {
+        respond(error_response(400, "limit must be a decimal integer from 1 to " +
+                                        std::to_string(kMaxEventPage) +
+                                        " without sign or leading zeros"));
+        return std::nullopt;
+      }
+      out.limit = *limit;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void ExampleApi::events(const ExchangePtr& exchange, const Responder& respond) {
   auto id = entity_id(exchange, respond);
   if (!id) return;
+  auto query = events_query(exchange, respond);
+  if (!query) return;
   auto self = shared_from_this();
-  when_store_up(respond, [self, respond, id = std::move(*id)] {
+  when_store_up(respond, [self, respond, id = std::move(*id), q = *query] {
+    // A client that gave up meanwhile costs no store read.
+    if (!respond.wanted()) return;
     auto repo = self->repository();
     if (!repo) return respond(error_response(503, "the server is shutting down"));
     self->bridge_->request<EventPage>(
         repo,
-        [respond](caf::expected<EventPage> page) {
+        [self, respond, repo, id, q](caf::expected<EventPage> page) {
           if (!page) return respond(error_response_for(page.error()));
-          respond(json_response(200, events_json(page->events)));
+          // Nobody waits for this page any more (closed connection, or 503 at the deadline):
+          // rendering it would only cost time and memory.
+          if (!respond.wanted()) return;
+          if (page->events.empty() && q.after >= 0) {
+            // Past the end is an empty page, but an entity without any event is 404: ask for
+            // its first event to tell them apart.
+            self->bridge_->request<EventPage>(
+                repo,
+                [respond](caf::expected<EventPage> first) {
+                  if (!first) return respond(error_response_for(first.error()));
+                  respond(json_response(200, "[]"));
+                },
+                events_atom::value, id, std::int64_t{-1}, std::int64_t{1});
+            return;
+          }
+          auto response = json_response(200, std::string());
+          append_events_json(response.body(), page->events);
+          if (page->more && !page->events.empty()) {
+            response.set(bhttp::field::link,
+                         "</examples/" + id +
+                             "/events?after=" + std::to_string(page->events.back().version) +
+                             "&limit=" + std::to_string(q.limit) + ">; rel=\"next\"");
+          }
+          page->events = {};  // the page is in the body now: free it before the write
+          respond(std::move(response));
         },
-        events_atom::value, id, std::int64_t{-1}, kMaxEventPage);
+        events_atom::value, id, q.after, q.limit);
   });
 }
 

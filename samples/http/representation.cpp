@@ -126,10 +126,13 @@ std::string entity_json(const ExampleView& v) {
   return out;
 }
 
-std::string events_json(const std::vector<EventView>& events) {
-  std::string out;
-  std::size_t size = 2;
-  for (const auto& e : events) size += 240 + e.data_json.size();
+void append_events_json(std::string& out, const std::vector<EventView>& events) {
+  // One allocation for the whole page (a growing string would briefly hold two copies):
+  // keys and punctuation take 74 bytes, the two integers at most 40; escapes are rare.
+  std::size_t size = out.size() + 2;
+  for (const auto& e : events) {
+    size += 114 + e.topic.size() + e.previous_hash.size() + e.hash.size() + e.data_json.size();
+  }
   out.reserve(size);
   out.push_back('[');
   bool first = true;
@@ -151,6 +154,11 @@ std::string events_json(const std::vector<EventView>& events) {
     out.push_back('}');
   }
   out.push_back(']');
+}
+
+std::string events_json(const std::vector<EventView>& events) {
+  std::string out;
+  append_events_json(out, events);
   return out;
 }
 

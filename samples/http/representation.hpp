@@ -24,6 +24,8 @@ void append_json_string(std::string& out, std::string_view s);
 std::string entity_json(const ExampleView& view);
 // [{"version", "topic", "timestamp", "previous_hash", "hash", "data"}, ...]
 std::string events_json(const std::vector<EventView>& events);
+// The same, appended to `out` (a response body: a page is written once, never copied).
+void append_events_json(std::string& out, const std::vector<EventView>& events);
 
 // "\"<version>\"": the strong entity tag of a version.
 std::string etag_of(std::int64_t version);

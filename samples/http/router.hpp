@@ -38,6 +38,11 @@ class Responder {
   using Sink = std::function<void(Response&&)>;
   explicit Responder(Sink sink);
   void operator()(Response response) const;
+  // False once answered, or once the client gave up (closed its connection, or the server
+  // answered 503 at its deadline): costly work for the answer can then be skipped.
+  bool wanted() const { return !state_->done.load(std::memory_order_relaxed); }
+  // The client is gone: later answers are dropped without reaching the connection.
+  void abandon() const { state_->done.store(true); }
 
  private:
   struct State {

@@ -2,7 +2,8 @@
 // steps (header, then body) so that `Expect: 100-continue` gets its interim answer and an
 // oversized Content-Length is refused before any body byte is read. After an error answer
 // the connection lingers (reads and discards for a moment) before closing, so that the
-// client reads the answer instead of a reset.
+// client reads the answer instead of a reset. An idle connection holds no read buffer
+// beyond a small first-read one (docs/RELIABILITY.md has the figures).
 #include "samples/http/server.hpp"
 
 #include "samples/http/representation.hpp"
@@ -24,8 +25,12 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -64,6 +69,28 @@ const beast::error_category& http_category() {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t kMaxDiscard = 16 * 1024 * 1024;
+// The first read of a request: most requests fit; bigger ones grow the buffer as needed.
+constexpr std::size_t kFirstRead = 1024;
+// Connections past the cap that linger after their 503: at most a quarter of the cap (and
+// at least 64), so that a flood cannot take the descriptors the cap leaves free.
+constexpr std::size_t kMinRejecting = 64;
+constexpr auto kRejectTimeout = std::chrono::seconds(1);
+
+// The header of `response` (its body is sent as it is, from its own string).
+std::string serialize_header(Response& response, beast::error_code& ec) {
+  std::string out;
+  bhttp::serializer<false, bhttp::string_body> serializer{response};
+  serializer.split(true);
+  while (!ec && !serializer.is_header_done()) {
+    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+      }
+      serializer.consume(beast::buffer_bytes(buffers));
+    });
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -72,6 +99,7 @@ struct HttpServer::Shared {
   ServerOptions options;
   std::shared_ptr<AccessLog> log;
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> rejecting{0};  // connections past the cap being answered 503
   std::atomic<bool> draining{false};
   std::mutex mutex;
   std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;
@@ -87,7 +115,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(shared_->mutex);
       shared_->sessions.erase(this);
     }
-    shared_->connections.fetch_sub(1);
+    release_slot();
   }
 
   void start() {
@@ -119,9 +147,11 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     if (draining()) return close(false);
     if (buffer_.size() > 0) return read_header();  // a pipelined request is waiting
     phase_ = Phase::idle;
+    // What the last request grew stays free while the connection idles.
+    if (buffer_.capacity() > kFirstRead) buffer_.shrink_to_fit();
     stream_.expires_after(shared_->options.idle_timeout);
     stream_.async_read_some(
-        buffer_.prepare(8192),
+        buffer_.prepare(kFirstRead),
         beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
   }
 
@@ -256,12 +286,73 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
         self->send(std::move(response));
       });
     });
+    responder_ = responder;
+    ++requests_;
     if (shared_->options.handler_timeout.count() > 0) {
-      responder_ = responder;
+      // Most answers come within a millisecond: the sweeper starts watching the connection
+      // only of a handler that is still busy when it passes (within 250 ms).
+      watch_armed_.store(false, std::memory_order_relaxed);
       deadline_.store((Clock::now() + shared_->options.handler_timeout).time_since_epoch().count(),
                       std::memory_order_relaxed);
+    } else {
+      watch_peer();
     }
     shared_->router->dispatch(exchange, responder);
+  }
+
+  enum class Peer { quiet, sent, gone };
+
+  Peer peek_peer() {
+    char byte = 0;
+    const auto n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return Peer::sent;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Peer::quiet;
+    return Peer::gone;  // end of stream, or a reset
+  }
+
+  // While a handler works nothing reads the socket; a readiness wait (no buffer) still tells
+  // when the client closes, so that its answer is abandoned instead of built and written.
+  void watch_peer() {
+    watch_armed_.store(true, std::memory_order_relaxed);
+    // Look first: a close that came before the wait raises no new readiness event.
+    switch (peek_peer()) {
+      case Peer::sent:
+        return;  // a pipelined request: it is read after this answer
+      case Peer::gone:
+        return abandon();
+      case Peer::quiet:
+        break;
+    }
+    watching_ = true;
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this(), request = requests_](
+                                    beast::error_code ec) { self->on_peer_readable(ec, request); });
+  }
+
+  void on_peer_readable(beast::error_code ec, std::uint64_t request) {
+    if (request != requests_ || phase_ != Phase::busy || !watching_) return;
+    watching_ = false;
+    if (ec == net::error::operation_aborted) return;
+    if (ec) return abandon();
+    watch_peer();
+  }
+
+  // The client closed (or reset) its connection: nobody will read the answer. A client that
+  // half-closes after its request is treated alike, as nginx does.
+  void abandon() {
+    deadline_.store(0, std::memory_order_relaxed);
+    if (responder_) responder_->abandon();
+    responder_.reset();
+    status_ = 499;  // nginx's "client closed request", for the access log only
+    log_request();
+    close(false);
+  }
+
+  void stop_watching() {
+    if (!watching_) return;
+    watching_ = false;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
   }
 
  public:
@@ -271,9 +362,23 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     return deadline != 0 && now.time_since_epoch().count() >= deadline;
   }
 
-  // On the strand: answers 503 for a handler past its deadline (its late answer is dropped).
+  // Thread-safe: true when the sweeper has something to do here (see visit()).
+  bool wants_visit(Clock::time_point now) const {
+    return overdue(now) || (deadline_.load(std::memory_order_relaxed) != 0 &&
+                            !watch_armed_.load(std::memory_order_relaxed));
+  }
+
+  // On the strand, from the sweeper: a handler past its deadline is answered 503; one that
+  // is merely slow gets its connection watched.
+  void visit() {
+    if (phase_ != Phase::busy || !responder_) return;
+    if (overdue(Clock::now())) return expire();
+    if (!watching_) watch_peer();
+  }
+
+ private:
+  // Answers 503 for a handler past its deadline (its late answer is dropped).
   void expire() {
-    if (phase_ != Phase::busy || !responder_ || !overdue(Clock::now())) return;
     auto responder = std::move(*responder_);
     responder_.reset();
     responder(error_response(
@@ -287,6 +392,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     if (phase_ == Phase::closing) return;
     deadline_.store(0, std::memory_order_relaxed);
     responder_.reset();
+    stop_watching();
     response.version(version_);
     response.keep_alive(keep_alive_ && !close_after_ && !draining());
     response.set(bhttp::field::server, "example-server");
@@ -306,37 +412,36 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     }
     status_ = response.result_int();
     keep_ = response.keep_alive();
-    // Beast serializes; one contiguous buffer then goes out in one write.
-    out_.clear();
-    bhttp::serializer<false, bhttp::string_body> serializer{response};
+    // Beast serializes the header; the body goes out from the response's own string in the
+    // same write (a page of events is never copied).
     beast::error_code ec;
-    while (!ec && !serializer.is_done()) {
-      serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
-        for (const auto b : beast::buffers_range_ref(buffers)) {
-          out_.append(static_cast<const char*>(b.data()), b.size());
-        }
-        serializer.consume(beast::buffer_bytes(buffers));
-      });
-    }
+    out_ = serialize_header(response, ec);
+    body_ = std::move(response.body());
     if (ec) {
       status_ = 500;
       keep_ = false;
       out_ = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      body_.clear();
     }
     phase_ = Phase::writing;
     stream_.expires_after(shared_->options.write_timeout);
-    net::async_write(stream_, net::buffer(out_),
+    const std::array<net::const_buffer, 2> buffers{net::buffer(out_), net::buffer(body_)};
+    net::async_write(stream_, buffers,
                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }
 
+  void log_request() {
+    if (!shared_->log) return;
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+    shared_->log->record(method_, path_, status_, micros);
+  }
+
   void on_write(beast::error_code ec, std::size_t) {
-    if (shared_->log) {
-      const auto micros =
-          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
-      shared_->log->record(method_, path_, status_, micros);
-    }
+    log_request();
+    std::string().swap(body_);
+    if (out_.capacity() > 4096) std::string().swap(out_);
     if (ec) return close(false);
-    if (out_.capacity() > 64 * 1024) std::string().swap(out_);
     if (!keep_) return close(linger_);
     wait_for_request();
   }
@@ -345,10 +450,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     phase_ = Phase::closing;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (!linger || !stream_.socket().is_open()) {
-      stream_.socket().close(ec);
-      return;
-    }
+    if (!linger || !stream_.socket().is_open()) return close_socket();
     // Read and drop what the client still sends (e.g. the rest of a refused body) so that
     // closing does not reset the connection before our answer arrived.
     buffer_.clear();
@@ -357,16 +459,30 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void discard() {
-    stream_.async_read_some(net::buffer(scratch_),
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->discarded_ += n;
-                              beast::error_code ignored;
-                              if (ec || self->discarded_ > kMaxDiscard) {
-                                self->stream_.socket().close(ignored);
-                                return;
-                              }
+                              if (ec || self->discarded_ > kMaxDiscard) return self->close_socket();
                               self->discard();
                             });
+  }
+
+  // The descriptor and the connection's place under the cap are given back at once, even
+  // while a late answer still holds this object.
+  void close_socket() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    std::string().swap(body_);
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    release_slot();
+  }
+
+  void release_slot() {
+    if (counted_) {
+      counted_ = false;
+      shared_->connections.fetch_sub(1);
+    }
   }
 
   beast::tcp_stream stream_;
@@ -375,10 +491,15 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<Responder> responder_;   // of the request being handled
   std::atomic<Clock::rep> deadline_{0};  // its deadline (0: none)
-  std::string out_;                      // the serialized response being written
+  std::string out_;                      // the serialized header being written
+  std::string body_;                     // and the body
   unsigned status_ = 0;
   bool keep_ = true;
   Phase phase_ = Phase::idle;
+  std::uint64_t requests_ = 0;  // tells a stale peer watch from the current one
+  bool watching_ = false;
+  std::atomic<bool> watch_armed_{true};
+  bool counted_ = true;
   bool continue_checked_ = false;
   bool draining_ = false;
   bool close_after_ = false;
@@ -389,8 +510,60 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   std::string method_;
   std::string path_;
   Clock::time_point started_{};
-  std::array<char, 8192> scratch_{};
   std::size_t discarded_ = 0;
+};
+
+// The whole 503 answer to a connection past the cap.
+std::string too_many_connections(std::size_t max_connections) {
+  auto response = error_response(503, "too many connections: the server holds its maximum of " +
+                                          std::to_string(max_connections));
+  response.keep_alive(false);
+  response.set(bhttp::field::server, "example-server");
+  response.set(bhttp::field::date, http_date());
+  response.set(bhttp::field::retry_after, "1");
+  response.prepare_payload();
+  beast::error_code ec;
+  auto out = serialize_header(response, ec);
+  if (ec) return {};
+  return out + response.body();
+}
+
+// A connection past the cap: a 503 with `Connection: close`, then a short linger (so that a
+// request already sent does not turn the close into a reset before the answer is read).
+class HttpServer::Rejection : public std::enable_shared_from_this<Rejection> {
+ public:
+  Rejection(tcp::socket socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+  ~Rejection() { shared_->rejecting.fetch_sub(1); }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->write(); });
+  }
+
+ private:
+  void write() {
+    out_ = too_many_connections(shared_->options.max_connections);
+    if (out_.empty()) return;
+    stream_.expires_after(kRejectTimeout);  // for the write and the linger together
+    net::async_write(stream_, net::buffer(out_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       beast::error_code ignored;
+                       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                       if (!ec) self->discard();
+                     });
+  }
+
+  void discard() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->discard();
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<Shared> shared_;
+  std::string out_;
+  std::array<char, 512> scratch_{};
 };
 
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
@@ -442,9 +615,23 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
       return;
     }
     beast::error_code ignored;
-    if (shared_->draining.load() ||
-        shared_->connections.load() >= shared_->options.max_connections) {
+    if (shared_->draining.load()) {
       socket.close(ignored);
+    } else if (shared_->connections.load() >= shared_->options.max_connections) {
+      const auto most = std::max(kMinRejecting, shared_->options.max_connections / 4);
+      if (shared_->rejecting.fetch_add(1) < most) {
+        std::make_shared<Rejection>(std::move(socket), shared_)->start();
+      } else {
+        // Too many lingering already: the answer goes into the empty send buffer without
+        // waiting, and the descriptor is freed at once (a request the client already sent
+        // may then turn the close into a reset).
+        shared_->rejecting.fetch_sub(1);
+        const auto answer = too_many_connections(shared_->options.max_connections);
+        [[maybe_unused]] const auto sent = ::send(socket.native_handle(), answer.data(),
+                                                  answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+      }
     } else {
       socket.set_option(tcp::no_delay(true), ignored);
       shared_->connections.fetch_add(1);
@@ -461,7 +648,7 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   bool stopped_ = false;
 };
 
-// Every 250 ms: sessions whose handler is overdue get expire() on their strand.
+// Every 250 ms: sessions whose handler is overdue or slow get visit() on their strand.
 class HttpServer::Sweeper : public std::enable_shared_from_this<Sweeper> {
  public:
   Sweeper(net::io_context& io, std::shared_ptr<Shared> shared)
@@ -488,16 +675,16 @@ class HttpServer::Sweeper : public std::enable_shared_from_this<Sweeper> {
 
   void sweep() {
     const auto now = Clock::now();
-    std::vector<std::shared_ptr<Session>> overdue;
+    std::vector<std::shared_ptr<Session>> due;
     {
       std::lock_guard lock(shared_->mutex);
       for (auto& kv : shared_->sessions) {
-        if (kv.first->overdue(now)) {
-          if (auto s = kv.second.lock()) overdue.push_back(std::move(s));
+        if (kv.first->wants_visit(now)) {
+          if (auto s = kv.second.lock()) due.push_back(std::move(s));
         }
       }
     }
-    for (auto& s : overdue) net::post(s->executor(), [s] { s->expire(); });
+    for (auto& s : due) net::post(s->executor(), [s] { s->visit(); });
   }
 
   net::steady_timer timer_;

@@ -1,11 +1,14 @@
 // Why: the HTTP/1.1 transport of example-server on Boost.Beast (Beast parses and writes
 // HTTP; nothing here does): an acceptor and one session per connection, keep-alive and
 // pipelining, a 1 MiB body limit (413), an idle timeout between requests and a deadline to
-// read each request once it started, JSON errors for malformed requests, an access log, and a
-// graceful drain for SIGINT/SIGTERM (stop accepting, close idle connections, let requests in
-// flight finish and answer them with `Connection: close`), and a deadline on every handler
-// (one sweep timer checks them, rather than a timer per request). What a request means is
-// the Router's business.
+// read each request once it started (slow clients cannot hold a connection for long), a cap
+// on connections (past it a fast 503 and a close, so that descriptors are never exhausted),
+// JSON errors for malformed requests, an access log, and a graceful drain for SIGINT/SIGTERM
+// (stop accepting, close idle connections, let requests in flight finish and answer them
+// with `Connection: close`), and a deadline on every handler (one sweep timer checks them,
+// rather than a timer per request). A client that closes its connection while its request
+// is handled has its answer abandoned (Responder::wanted). What a request means is the
+// Router's business. docs/RELIABILITY.md states these bounds and what they cost.
 #pragma once
 
 #include "samples/http/access_log.hpp"
@@ -30,7 +33,9 @@ struct ServerOptions {
   std::chrono::milliseconds linger_timeout{std::chrono::seconds(2)};  // discarding after an error
   std::size_t body_limit = std::size_t{1} << 20;
   std::size_t header_limit = 16 * 1024;
-  std::size_t max_connections = 20000;  // past it new connections are closed at once
+  // Past it a new connection gets 503 and is closed. Keep it well below the descriptor
+  // limit: the store, the cluster and those 503 answers need descriptors too.
+  std::size_t max_connections = 1024;
 };
 
 class HttpServer {
@@ -57,6 +62,7 @@ class HttpServer {
   struct Shared;
   class Session;
   class Listener;
+  class Rejection;
   class Sweeper;
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<Listener> listener_;

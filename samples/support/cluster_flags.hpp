@@ -1,7 +1,8 @@
 // Why: example-server (a node) and example-sim (a client of a deployment) take the same
 // cluster flags with the same meaning, and every check that can fail is made before an actor
-// system exists: CAF aborts the process on a partial OpenSSL configuration, and a node
-// without the shared Redis would silently keep its own copy of the data. See docs/CLUSTER.md.
+// system exists: a bad flag is a clear message and exit status 2, not a half-started node, and
+// a node without the shared Redis would silently keep its own copy of the data. See
+// docs/CLUSTER.md.
 #pragma once
 
 #include "actors/cluster_config.hpp"
