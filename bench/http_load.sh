@@ -7,11 +7,12 @@
 #
 # Usage: bench/http_load.sh   (after scripts/build; needs wrk and redis-tools)
 # Knobs: ES_BENCH_DURATION (s, default 10), ES_BENCH_CONNECTIONS (64), ES_BENCH_WRK_THREADS (1),
-#        ES_BENCH_IDS (3000), ES_BENCH_SERVER_ARGS (extra example-server flags).
+#        ES_BENCH_IDS (3000), ES_BENCH_SERVER_ARGS (extra example-server flags), ES_BENCH_SERVER
+#        (the binary, default build/bin/example-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-server_bin="$root/build/bin/example-server"
+server_bin=${ES_BENCH_SERVER:-$root/build/bin/example-server}
 duration=${ES_BENCH_DURATION:-10}
 connections=${ES_BENCH_CONNECTIONS:-64}
 wrk_threads=${ES_BENCH_WRK_THREADS:-1}
@@ -80,7 +81,8 @@ get_rps=$rps get_p99=$p99
 run patch bench/http/patch.lua
 patch_rps=$rps patch_p99=$p99
 
-if [[ -n "$redis_port" ]]; then
+# The private redis-server has a random password (it is never shown): no raw reference then.
+if [[ -n "$redis_port" ]] && redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; then
   echo "== redis-benchmark on the same redis-server (raw reference, 50 clients, no pipelining)"
   redis-benchmark -h 127.0.0.1 -p "$redis_port" -q -n 100000 -c 50 -t ping_mbulk,set,get 2>/dev/null |
     tr '\r' '\n' | grep -E 'requests per second' | sed 's/^/  /'
