@@ -67,7 +67,8 @@ constexpr std::size_t kBridgeActors = kSchedulerThreads;
 
 // Connections: at most half the descriptors (the other half is for the store's pool, the
 // private redis-server, the cluster and the 503 answers to connections past the cap), and
-// by default no more than 1024 (~1024 x 2 KiB of memory when idle; docs/RELIABILITY.md).
+// by default no more than 1024: 3.5 MB when idle, but up to 1 GiB if each sends a maximal
+// body at once (docs/RELIABILITY.md).
 constexpr std::size_t kDefaultMaxConnections = 1024;
 constexpr std::int64_t kMaxIdleTimeoutSeconds = 86400;
 
