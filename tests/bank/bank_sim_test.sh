@@ -5,23 +5,9 @@
 # same Redis must finish every transfer and find the invariant holding. Each scenario checks
 # exit statuses and the lines the issue names. A missing tool is a failure, never a skip.
 set -uo pipefail
-scenario=$1
+source "$(dirname "$0")/../support/scenario.sh" "$@"
 sim=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-out="$work/out.txt"
-touch "$out"
 
-fail() {
-  echo "FAILED ($scenario): $*"
-  echo "--- output ---"
-  cat "$out"
-  exit 1
-}
-expect_line() {
-  grep -Eq -e "$1" "$out" || fail "no line matching: $1"
-}
 bench_lines() {
   expect_line '^BENCH bank\.transfers_per_s [0-9.]+ transfers/s$'
   expect_line '^BENCH bank\.transfer_latency_p99 [0-9.]+ ms$'

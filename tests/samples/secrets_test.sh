@@ -6,30 +6,17 @@
 # its random password. The password never appears in any output, argv or --help. A missing
 # tool is a failure, never a skip.
 set -uo pipefail
-scenario=$1
+source "$(dirname "$0")/../support/scenario.sh" "$@"
 bin=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-out="$work/out.txt"
 all="$work/all-output.txt"  # every program's stdout and stderr, checked for the password
-touch "$out" "$all"
+touch "$all"
 pids=()
 
-fail() {
-  echo "FAILED ($scenario): $*"
-  echo "--- output ---"
-  cat "$out"
-  exit 1
-}
 cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; done
   return 0
 }
 trap cleanup EXIT
-expect_line() {
-  grep -Eq -e "$1" "$out" || fail "no line matching: $1"
-}
 no_line() {
   grep -Eq -e "$1" "$out" && fail "a line matching: $1"
   return 0

@@ -4,22 +4,9 @@
 # the exit status and the summary lines the issue names, and, where Redis holds the data,
 # the stored files themselves.
 set -uo pipefail
-scenario=$1
+source "$(dirname "$0")/../support/scenario.sh" "$@"
 sim=$2
-work=$3
-rm -rf "$work"
-mkdir -p "$work"
-out="$work/out.txt"
 
-fail() {
-  echo "FAILED ($scenario): $*"
-  echo "--- output ---"
-  cat "$out"
-  exit 1
-}
-expect_line() {
-  grep -Eq -e "$1" "$out" || fail "no line matching: $1"
-}
 summary_lines() {
   expect_line '^BENCH sim\.events_per_s [0-9.]+ events/s$'
   expect_line '^BENCH sim\.latency_p99 [0-9.]+ ms$'
