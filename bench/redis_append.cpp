@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -41,6 +42,9 @@ struct Config {
   bool memory = true;
   bool fsync_always = false;
   int rounds = 3;
+  bool raw = true;
+  bool read = true;
+  std::string redis_url;  // empty: a private redis-server of our own
 };
 
 void usage() {
@@ -58,6 +62,10 @@ Usage: bench-redis-append [options]
   --rounds N          rounds of (appends, raw XADD), interleaved; best of each (default 3)
   --no-memory         skip the bytes-per-entity measurement
   --fsync-always      appendfsync always (default everysec)
+  --redis URL         use this (empty, disposable: it is FLUSHALLed) Redis instead of a private
+                      one; scripts/bench-compare runs everything against one server
+  --no-raw            skip the redis-benchmark XADD runs
+  --no-read           skip the read-back figure
   --help              this text
 
 Prints each figure also as one line `BENCH <name> <value> <unit>`. redis.append_vs_raw is the
@@ -377,6 +385,12 @@ int main(int argc, char** argv) {
         cfg.memory = false;
       } else if (a == "--fsync-always") {
         cfg.fsync_always = true;
+      } else if (a == "--redis") {
+        cfg.redis_url = value();
+      } else if (a == "--no-raw") {
+        cfg.raw = false;
+      } else if (a == "--no-read") {
+        cfg.read = false;
       } else {
         throw std::invalid_argument("unknown option " + a);
       }
@@ -396,15 +410,24 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = dir_pattern;
   int rc = 0;
   try {
-    RedisServerOptions server_options;
-    server_options.data_dir = dir / "redis";
-    server_options.fsync_always = cfg.fsync_always;
-    RedisServer server(server_options);
-    auto pool = std::make_shared<RedisPool>(server.redis_url(), RedisConnectionOptions{}, 8);
-    std::cout << "redis-server on port " << server.port() << " (appendfsync "
-              << (cfg.fsync_always ? "always" : "everysec") << ", stream-node-max-bytes "
-              << kDefaultStreamNodeMaxBytes << "), " << std::thread::hardware_concurrency()
-              << " cores\n";
+    std::optional<RedisServer> own;
+    RedisUrl url;
+    if (cfg.redis_url.empty()) {
+      RedisServerOptions server_options;
+      server_options.data_dir = dir / "redis";
+      server_options.fsync_always = cfg.fsync_always;
+      own.emplace(server_options);
+      url = own->redis_url();
+      std::cout << "redis-server on port " << url.port << " (appendfsync "
+                << (cfg.fsync_always ? "always" : "everysec") << ", stream-node-max-bytes "
+                << kDefaultStreamNodeMaxBytes << "), " << std::thread::hardware_concurrency()
+                << " cores\n";
+    } else {
+      url = RedisUrl::parse(cfg.redis_url);
+      std::cout << "redis-server at " << url.to_string() << " (given), "
+                << std::thread::hardware_concurrency() << " cores\n";
+    }
+    auto pool = std::make_shared<RedisPool>(url, RedisConnectionOptions{}, 8);
 
     if (cfg.memory) measure_memory(pool, cfg);
 
@@ -433,10 +456,11 @@ int main(int argc, char** argv) {
         best_batch[b] = std::max(best_batch[b], rate);
         round_best = std::max(round_best, rate);
       }
+      if (!cfg.raw) continue;
       flushall(*pool);
       const double cpu0 = server_cpu(*pool);
       const auto t0 = Clock::now();
-      const double r = run_redis_benchmark(server.port(), cfg, round == 1);
+      const double r = run_redis_benchmark(url.port, cfg, round == 1);
       const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
       const double busy = (server_cpu(*pool) - cpu0) / wall;
       const double usec = command_usec(*pool, "xadd") / static_cast<double>(cfg.raw_requests);
@@ -457,7 +481,7 @@ int main(int argc, char** argv) {
       best = std::max(best, best_batch[b]);
     }
     bench_line("redis.append_per_s", best, "appends/s");
-    bench_line("redis.raw_xadd_per_s", raw, "requests/s");
+    if (raw > 0) bench_line("redis.raw_xadd_per_s", raw, "requests/s");
     if (raw > 0) bench_line("redis.append_vs_raw", best / raw, "ratio");
     if (!round_ratios.empty()) {
       std::sort(round_ratios.begin(), round_ratios.end());
@@ -465,11 +489,13 @@ int main(int argc, char** argv) {
                  "ratio");
     }
 
-    std::cout << "\nRead of one " << cfg.read_events << "-event stream through read():\n";
-    flushall(*pool);
-    const double reads = run_reads(pool, cfg);
-    std::cout << "  " << reads << " events/s (best of 3)\n";
-    bench_line("redis.read_events_per_s", reads, "events/s");
+    if (cfg.read) {
+      std::cout << "\nRead of one " << cfg.read_events << "-event stream through read():\n";
+      flushall(*pool);
+      const double reads = run_reads(pool, cfg);
+      std::cout << "  " << reads << " events/s (best of 3)\n";
+      bench_line("redis.read_events_per_s", reads, "events/s");
+    }
   } catch (const std::exception& e) {
     std::cerr << "bench-redis-append: " << e.what() << "\n";
     rc = 1;

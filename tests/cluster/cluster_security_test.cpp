@@ -12,6 +12,7 @@
 #include "actors/cluster_protocol.hpp"
 #include "actors/runtime_config.hpp"
 #include "support/redis_fixture.hpp"
+#include "support/required_tool.hpp"
 
 #include <boost/json.hpp>
 
@@ -271,7 +272,7 @@ TEST_CASE("a process without the cluster secret reaches no actor through the nod
     std::string received;
     const auto closed = s.wait_closed(start, 5s, &received);
     CHECK(closed >= 0);
-    CHECK(closed < 1.0);
+    CHECK(closed < 2.5);           // at once (ms), well before the 3 s handshake deadline
     CHECK(received.size() == 41);  // its hello, nothing else
   }
 
@@ -286,7 +287,7 @@ TEST_CASE("a process without the cluster secret reaches no actor through the nod
     std::string received;
     const auto closed = s.wait_closed(start, 5s, &received);
     CHECK(closed >= 0);
-    CHECK(closed < 1.0);
+    CHECK(closed < 2.5);  // at once (ms), well before the 3 s handshake deadline
     CHECK(received.empty());
   }
 
@@ -448,6 +449,7 @@ TEST_CASE("hundreds of idle unauthenticated connections do not keep a real node 
 
 TEST_CASE("with TLS only certificates of the cluster's CA get as far as the proof, both ways",
           "[cluster][tls][security]") {
+  ES_SKIP_WITHOUT_TOOL("openssl");
   auto dir = temp_dir("tls-security");
   const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
   const auto ca = [&](const std::string& name) {
@@ -496,7 +498,7 @@ TEST_CASE("with TLS only certificates of the cluster's CA get as far as the proo
     std::string received;
     const auto closed = s.wait_closed(start, 5s, &received);
     CHECK(closed >= 0);
-    CHECK(closed < 1.0);
+    CHECK(closed < 2.5);  // at once (ms), well before the 3 s handshake deadline
     CHECK(received.find("es-link1") == std::string::npos);
   }
   // A TLS client without a certificate, and one with a certificate of another CA.

@@ -7,6 +7,7 @@
 #include "cluster/cluster_support.hpp"
 
 #include "support/redis_fixture.hpp"
+#include "support/required_tool.hpp"
 
 #include <boost/json.hpp>
 
@@ -419,6 +420,7 @@ TEST_CASE("two nodes hosting the same entities at once keep every stream linear"
 
 TEST_CASE("nodes join over TLS with the secret while a wrong secret or plain TCP is refused",
           "[cluster][tls]") {
+  ES_SKIP_WITHOUT_TOOL("openssl");
   auto dir = temp_dir("tls");
   const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
   const std::string script =

@@ -3,9 +3,9 @@
 // decoder then handles).
 #include "domain/canonical_event_scanner.hpp"
 #include "domain/canonical_json.hpp"
-#include "samples/example/example.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/mapper.hpp"
+#include "samples/example/example.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,8 +3,8 @@
 #include "domain/mapper.hpp"
 #include "domain/base64.hpp"
 #include "domain/canonical_json.hpp"
-#include "samples/example/example.hpp"
 #include "domain/sha256.hpp"
+#include "samples/example/example.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,10 +2,10 @@
 // in-memory record manager.
 #include "persistence/event_store.hpp"
 #include "domain/canonical_json.hpp"
-#include "samples/example/example.hpp"
 #include "persistence/memory_record_manager.hpp"
 #include "persistence/memory_snapshot_store.hpp"
 #include "persistence/repository.hpp"
+#include "samples/example/example.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -429,7 +429,8 @@ TEST_CASE("redis store: nothing listening is StoreUnavailable, fast", "[redis][u
   auto pool = std::make_shared<RedisPool>(url, fast_options(), 2);
   const auto start = Clock::now();
   CHECK_THROWS_AS(RedisRecordManager(pool, store_options("p")), StoreUnavailable);
-  CHECK(seconds_since(start) < 1.0);
+  // Refused at once: milliseconds; the bound is 5x the command timeout, proof of no hang.
+  CHECK(seconds_since(start) < 5.0);
 }
 
 TEST_CASE("redis store: killed mid-run, then restarted on the same directory", "[redis][kill]") {
@@ -477,7 +478,7 @@ TEST_CASE("redis store: killed mid-run, then restarted on the same directory", "
   writer.join();
   REQUIRE(failed);
   const double to_failure = std::chrono::duration<double>(failed_at - killed_at).count();
-  CHECK(to_failure < 1.5);  // command timeout 1 s; a closed socket is seen at once
+  CHECK(to_failure < 5.0);  // a closed socket is seen at once; 5x the 1 s command timeout
   CHECK(failure.find("Redis") != std::string::npos);
 
   // While it is down: every call fails within the timeout, none hangs.
@@ -485,7 +486,7 @@ TEST_CASE("redis store: killed mid-run, then restarted on the same directory", "
     const auto start = Clock::now();
     CHECK_THROWS_AS(records.append_batch({request(ids[0], acknowledged[0], 1)}), StoreUnavailable);
     CHECK_THROWS_AS(records.highest_position(ids[0]), StoreUnavailable);
-    CHECK(seconds_since(start) < 1.0);  // connection refused + at most one backoff (200 ms)
+    CHECK(seconds_since(start) < 5.0);  // refused + at most one backoff (200 ms); 5x timeout
   }
   std::int64_t total = 0;
   for (auto v : acknowledged) total += v + 1;
@@ -528,10 +529,10 @@ TEST_CASE("redis store: a frozen server is StoreUnavailable after the command ti
   CHECK_THROWS_AS(records.read(id, {}), StoreUnavailable);
   double elapsed = seconds_since(start);
   CHECK(elapsed >= 0.4);
-  CHECK(elapsed < 1.5);
+  CHECK(elapsed < 2.5);  // the 500 ms command timeout, generously (5x)
   start = Clock::now();
   CHECK_THROWS_AS(records.append(request(id, 0, 1)), StoreUnavailable);
-  CHECK(seconds_since(start) < 1.5);
+  CHECK(seconds_since(start) < 2.5);
 
   ::kill(server.pid(), SIGCONT);
   // The timed-out connections were dropped; the next calls work again. The append sent

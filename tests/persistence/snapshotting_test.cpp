@@ -1,9 +1,9 @@
 // The snapshot parts of the reference's example application test, synchronously over the
 // in-memory stores (the actor application repeats it end to end).
-#include "samples/example/example.hpp"
 #include "persistence/memory_record_manager.hpp"
 #include "persistence/memory_snapshot_store.hpp"
 #include "persistence/repository.hpp"
+#include "samples/example/example.hpp"
 
 #include <catch2/catch.hpp>
 

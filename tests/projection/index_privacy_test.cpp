@@ -3,9 +3,9 @@
 // every key and value in Redis after a projection ran over encrypted events.
 #include <catch2/catch.hpp>
 
-#include "samples/example/example_projection_service.hpp"
 #include "actors/runtime_config.hpp"
 #include "projection/projection_support.hpp"
+#include "samples/example/example_projection_service.hpp"
 
 #include <openssl/crypto.h>
 

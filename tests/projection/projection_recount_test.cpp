@@ -6,12 +6,12 @@
 // exactly the recounted number of heartbeats (nothing missed, nothing applied twice).
 #include <catch2/catch.hpp>
 
-#include "samples/example/example_projection_service.hpp"
 #include "actors/runtime_config.hpp"
-#include "samples/example/example_read_model_redis.hpp"
 #include "persistence/redis_record_manager.hpp"
 #include "persistence/stream_sources.hpp"
 #include "projection/projection_support.hpp"
+#include "samples/example/example_projection_service.hpp"
+#include "samples/example/example_read_model_redis.hpp"
 
 #include <random>
 

@@ -4,13 +4,13 @@
 // mapper), and control of example-projector child processes (ready line, SIGKILL, SIGTERM).
 #pragma once
 
-#include "samples/example/example_application.hpp"
-#include "samples/example/example.hpp"
 #include "domain/keyed_hash.hpp"
-#include "samples/example/example_projection.hpp"
-#include "samples/example/example_read_model.hpp"
 #include "persistence/redis_launcher.hpp"
 #include "persistence/redis_stores.hpp"
+#include "samples/example/example.hpp"
+#include "samples/example/example_application.hpp"
+#include "samples/example/example_projection.hpp"
+#include "samples/example/example_read_model.hpp"
 #include "support/redis_fixture.hpp"
 
 #include <boost/json.hpp>

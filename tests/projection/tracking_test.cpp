@@ -5,10 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include "domain/errors.hpp"
-#include "samples/example/example_read_model_redis.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_keys.hpp"
 #include "persistence/tracking_script.hpp"
+#include "samples/example/example_read_model_redis.hpp"
 #include "support/redis_fixture.hpp"
 
 #include <boost/json/serialize.hpp>
