@@ -101,7 +101,9 @@ void check_batch(Shared& shared, RedisStreamReader& reader, std::vector<std::str
     std::unique_ptr<StreamCheck> check;
   };
   std::vector<Active> active;
+  active.reserve(batch.size());
   std::vector<StreamRead> reads;
+  reads.reserve(batch.size());
   const std::size_t first = out.size();
   for (auto& key : batch) {
     StreamFacts facts;
@@ -128,12 +130,12 @@ void check_batch(Shared& shared, RedisStreamReader& reader, std::vector<std::str
     reads.clear();
     for (const auto& a : active) reads.push_back({out[a.facts].key, a.check->last_id()});
     reader.request_pages(reads, shared.options.page_size);
-    auto pages = reader.collect();
+    const auto& pages = reader.collect();
     std::vector<Active> more;
     std::int64_t events = 0;
     for (std::size_t i = 0; i < active.size(); ++i) {
       auto& a = active[i];
-      auto& page = pages[i];
+      const auto& page = pages[i];
       if (!page.error.empty()) {
         a.check->fail_stream("cannot read the stream: " + page.error);
         continue;
@@ -209,15 +211,13 @@ using FactsIndex = std::unordered_map<Uuid, StreamFacts*, boost::hash<Uuid>>;
 
 // Reads partition p's log and marks the events it points at in `logged`.
 void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsIndex& index,
-               std::unordered_map<const StreamFacts*, std::vector<bool>>& logged,
                LogFindings& found) {
   const std::string key = shared.keys.log(p);
   std::int64_t next_position = 1;
   std::string after = "-";
   for (;;) {
     reader.request_pages({{key, after}}, shared.options.log_page_size);
-    auto pages = reader.collect();
-    auto& page = pages.front();
+    const auto& page = reader.collect().front();
     if (!page.error.empty()) {
       ++found.gaps;
       found.note(p, 0, "cannot read the log " + key + ": " + page.error);
@@ -265,46 +265,49 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
           version = version * 10 + (c - '0');
         }
       }
-      const std::string what =
-          "entity " + std::string(entry.field(1)) + " version " + std::string(version_text);
+      // Only built for a problem (this loop runs once per stored event).
+      auto what = [&] {
+        return "entity " + std::string(entry.field(1)) + " version " + std::string(version_text);
+      };
       const auto facts = id ? index.find(*id) : index.end();
       if (!id || version < 0 || facts == index.end()) {
         ++found.dangling;
-        found.note(p, *position, "points at " + what + ", which is not stored");
+        found.note(p, *position, "points at " + what() + ", which is not stored");
         continue;
       }
-      const StreamFacts& f = *facts->second;
+      StreamFacts& f = *facts->second;
       if (f.partition != p) {
         ++found.dangling;
         found.note(p, *position,
-                   "points at " + what + " of partition " + std::to_string(f.partition));
+                   "points at " + what() + " of partition " + std::to_string(f.partition));
         continue;
       }
       const bool deleted = shared.deleted.count(f.id) > 0;
       if (version < f.first_version) {
         if (deleted) continue;  // its event was deleted with delete_records
         ++found.dangling;
-        found.note(p, *position, "points at " + what + ", which is not stored");
+        found.note(p, *position, "points at " + what() + ", which is not stored");
         continue;
       }
       const auto at = static_cast<std::size_t>(version - f.first_version);
       if (at >= f.topics.size()) {
         ++found.dangling;
-        found.note(p, *position, "points at " + what + ", which is not stored");
+        found.note(p, *position, "points at " + what() + ", which is not stored");
         continue;
       }
-      auto& marks = logged[&f];
+      // Only this job reads partition p, so only it marks the streams of p.
+      auto& marks = f.logged;
       if (marks.empty()) marks.assign(f.topics.size(), false);
       if (marks[at]) {
         ++found.duplicated;
-        found.note(p, *position, what + " appears in the log more than once");
+        found.note(p, *position, what() + " appears in the log more than once");
         continue;
       }
       marks[at] = true;
       const auto t = f.topics[at];
       if (t == TopicTable::kUnknownTopic || shared.topics.name(t) != entry.field(5)) {
         ++found.dangling;
-        found.note(p, *position, "the topic of " + what + " differs from the stored event's");
+        found.note(p, *position, "the topic of " + what() + " differs from the stored event's");
       }
     }
     shared.progress.log_entries.fetch_add(static_cast<std::int64_t>(entries.size()),
@@ -319,7 +322,6 @@ VerifyReport verify_store(const VerifyOptions& options, VerifyProgress& progress
   const auto started = std::chrono::steady_clock::now();
   check_key_prefix(options.key_prefix);
   RedisStreamReader reader(options.url, options.connection);
-  reader.connect();
   int partitions = kDefaultPartitions;
   const RedisKeys probe(options.key_prefix, 1);
   if (auto recorded = reader.hash_field(probe.meta(), "partitions")) {
@@ -378,7 +380,6 @@ VerifyReport verify_store(const VerifyOptions& options, VerifyProgress& progress
   progress.phase = 2;
   std::atomic<int> next_partition{0};
   std::vector<LogFindings> findings(jobs);
-  std::vector<std::unordered_map<const StreamFacts*, std::vector<bool>>> logged(jobs);
   {
     std::vector<std::thread> threads;
     for (std::size_t j = 0; j < jobs; ++j) {
@@ -386,7 +387,7 @@ VerifyReport verify_store(const VerifyOptions& options, VerifyProgress& progress
         try {
           RedisStreamReader log_reader(options.url, options.connection);
           for (int p; (p = next_partition.fetch_add(1)) < partitions;) {
-            check_log(shared, log_reader, p, index, logged[j], findings[j]);
+            check_log(shared, log_reader, p, index, findings[j]);
           }
         } catch (...) {
           shared.failure.set(std::current_exception());
@@ -409,12 +410,8 @@ VerifyReport verify_store(const VerifyOptions& options, VerifyProgress& progress
   // map of the job that read it).
   for (auto& list : facts) {
     for (auto& f : list) {
-      const std::vector<bool>* marks = nullptr;
-      for (auto& m : logged) {
-        if (auto it = m.find(&f); it != m.end()) marks = &it->second;
-      }
       for (std::size_t i = 0; i < f.topics.size(); ++i) {
-        if (marks && (*marks)[i]) continue;
+        if (!f.logged.empty() && f.logged[i]) continue;
         ++all.missing;
         all.note(f.partition, 0,
                  "entity " + to_string(f.id) + " version " +

@@ -1,7 +1,14 @@
 #include "samples/verify/stream_check.hpp"
 
+#include "domain/canonical_event_scanner.hpp"
+#include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
+#include "domain/event.hpp"
+#include "domain/event_registry.hpp"
+#include "domain/sha256.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace es::verify {
@@ -31,6 +38,7 @@ StreamCheck::StreamCheck(StreamFacts& facts, const EventMapper& mapper, const Ae
                          const TopicTable& topics, bool deleted)
     : facts_(facts), mapper_(mapper), cipher_(cipher), topics_(topics), deleted_(deleted) {
   record_.sequence_id = facts.id;
+  id_text_ = to_string(facts.id);
 }
 
 void StreamCheck::fail(std::int64_t version, std::string reason) {
@@ -88,37 +96,123 @@ void StreamCheck::check(const EntryView& entry) {
     return fail(*version,
                 std::string("integrity failure: cannot decrypt the state (") + e.what() + ")");
   }
+  const bool chain_start = first && (deleted_ || *version == 0);
+  const bool check_previous = !(first && deleted_);
+  if (check_scanned(*version, record_.state, chain_start, check_previous)) return;
+  check_decoded(*version, entry.id(), chain_start, check_previous);
+}
+
+bool StreamCheck::check_scanned(std::int64_t version, std::string_view text, bool chain_start,
+                                bool check_previous) {
+  constexpr std::size_t kMaxStoredDepth = 128;  // as the mapper: 64 for values, and the envelope
+  auto scanned = scan_canonical_event(text, kMaxStoredDepth);
+  if (!scanned || !scanned->event_hash || !scanned->originator_id || !scanned->topic ||
+      !scanned->previous_hash || !scanned->originator_version || !scanned->timestamp) {
+    return false;
+  }
+  auto& s = *scanned;
+  if (*s.topic != record_.topic || *s.originator_id != id_text_ ||
+      *s.originator_version != version) {
+    return false;
+  }
+  if (check_previous && *s.previous_hash != (chain_start ? std::string_view() : previous_hash_)) {
+    return false;
+  }
+  if (sha256_hex({s.before_hash, s.after_hash}) != *s.event_hash) return false;
+  // Canonical: the members in key order, envelope values as read (plain strings and
+  // integers are their own canonical form), the event's own values re-serialised.
+  struct Member {
+    std::string_view key;
+    const std::string_view* text = nullptr;
+    const std::int64_t* integer = nullptr;
+    const boost::json::value* value = nullptr;
+  };
+  std::array<Member, 64> members;
+  std::size_t n = 0;
+  auto add_text = [&](const char* key, const std::optional<std::string_view>& v) {
+    if (v) members[n++] = {key, &*v, nullptr, nullptr};
+  };
+  auto add_integer = [&](const char* key, const std::optional<std::int64_t>& v) {
+    if (v) members[n++] = {key, nullptr, &*v, nullptr};
+  };
+  add_text(field::event_hash, s.event_hash);
+  add_text(field::originator_id, s.originator_id);
+  add_text(field::topic, s.topic);
+  add_text(field::previous_hash, s.previous_hash);
+  add_integer(field::originator_version, s.originator_version);
+  add_integer(field::timestamp, s.timestamp);
+  add_integer(field::schema_version, s.schema_version);
+  if (s.data.size() > members.size() - n) return false;
+  for (const auto& kv : s.data) {
+    members[n++] = {std::string_view(kv.key().data(), kv.key().size()), nullptr, nullptr,
+                    &kv.value()};
+  }
+  std::sort(members.begin(), members.begin() + static_cast<std::ptrdiff_t>(n),
+            [](const Member& a, const Member& b) { return a.key < b.key; });
+  canonical_.clear();
+  canonical_ += '{';
+  char digits[24];
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& m = members[i];
+    if (i > 0) canonical_ += ',';
+    canonical_.append("\"").append(m.key).append("\":");
+    if (m.text) {
+      canonical_.append("\"").append(*m.text).append("\"");
+    } else if (m.integer) {
+      auto [end, ec] = std::to_chars(digits, digits + sizeof digits, *m.integer);
+      canonical_.append(digits, end);
+    } else {
+      canonical_json_append(canonical_, *m.value);
+    }
+  }
+  canonical_ += '}';
+  if (canonical_ != text) return false;
+  try {
+    const int schema = s.schema_version ? static_cast<int>(*s.schema_version) : 1;
+    if (!s.schema_version || (*s.schema_version >= 1 && *s.schema_version <= 1'000'000)) {
+      EventRegistry::global().upcast_and_validate(*s.topic, schema, s.data);
+    } else {
+      return false;
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  previous_hash_.assign(*s.event_hash);
+  return true;
+}
+
+void StreamCheck::check_decoded(std::int64_t version, std::string_view id, bool chain_start,
+                                bool check_previous) {
   std::optional<Event> event;
   try {
     event.emplace(mapper_.from_record(record_));
   } catch (const std::exception& e) {
-    return fail(*version, std::string("cannot decode the state: ") + e.what());
+    return fail(version, std::string("cannot decode the state: ") + e.what());
   }
   if (!event->hash_matches()) {
-    return fail(*version,
+    return fail(version,
                 "integrity failure: event_hash is not the SHA-256 of the event's canonical JSON");
   }
   if (event->originator_id() != facts_.id) {
-    return fail(*version,
+    return fail(version,
                 "originator_id " + to_string(event->originator_id()) + " is not the stream's id");
   }
-  if (event->originator_version() != *version) {
-    return fail(*version, "originator_version " + std::to_string(event->originator_version()) +
-                              " is stored at entry ID " + std::string(entry.id()));
+  if (event->originator_version() != version) {
+    return fail(version, "originator_version " + std::to_string(event->originator_version()) +
+                             " is stored at entry ID " + std::string(id));
   }
-  const bool chain_start = first && (deleted_ || *version == 0);
-  if (!(first && deleted_)) {
+  if (check_previous) {
     static const std::string none;
     const std::string& expected = chain_start ? none : previous_hash_;
     if (event->previous_hash() != expected) {
-      return fail(*version, chain_start ? "previous_hash of the first event is not empty"
-                                        : "integrity failure: previous_hash is not the "
-                                          "event_hash of version " +
-                                              std::to_string(*version - 1));
+      return fail(version, chain_start ? "previous_hash of the first event is not empty"
+                                       : "integrity failure: previous_hash is not the "
+                                         "event_hash of version " +
+                                             std::to_string(version - 1));
     }
   }
   if (event->canonical_text() != record_.state) {
-    return fail(*version, "the stored state is not its canonical JSON (RFC 8785) text");
+    return fail(version, "the stored state is not its canonical JSON (RFC 8785) text");
   }
   previous_hash_ = event->event_hash();
 }

@@ -26,6 +26,7 @@ struct StreamFacts {
   std::int64_t first_version = 0;    // 0, or later for an entity with deleted events
   std::int64_t events = 0;           // entries read
   std::vector<std::uint8_t> topics;  // per entry: index in the topic table
+  std::vector<bool> logged;          // per entry: a log entry points at it (the log check)
   // The first problem: its version (-1 when the stream itself is wrong) and why.
   bool broken = false;
   std::int64_t broken_version = -1;
@@ -59,6 +60,14 @@ class StreamCheck {
 
  private:
   void fail(std::int64_t version, std::string reason);
+  // The common case, without building an Event: the domain's scanner reads the canonical
+  // layout this library writes, SHA-256 runs over the stored bytes, and the text is
+  // re-serialised (values through the domain's canonical JSON) to prove it canonical. False
+  // when anything differs: check_decoded() then finds and names the problem.
+  bool check_scanned(std::int64_t version, std::string_view text, bool chain_start,
+                     bool check_previous);
+  void check_decoded(std::int64_t version, std::string_view id, bool chain_start,
+                     bool check_previous);
 
   StreamFacts& facts_;
   const EventMapper& mapper_;
@@ -69,6 +78,8 @@ class StreamCheck {
   std::string previous_hash_;
   std::string last_id_ = "-";
   SequencedRecord record_;  // reused: its strings keep their capacity
+  std::string id_text_;     // the stream's id, lowercase
+  std::string canonical_;   // reused by check_scanned
 };
 
 // "<digits>-1" -> the version; nothing for any other form.
