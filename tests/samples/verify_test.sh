@@ -194,13 +194,14 @@ logs)
   rcli xdel "$log" "$next-1" >/dev/null
   run_verify
   expect_status 0
-  # A dangling entry: an entity that has no stream.
-  rcli xadd "$log" "$next-1" id 00000000-0000-4000-8000-0000000000ff version 0 \
+  # A dangling entry: an entity that has no stream (at the position after: a stream's IDs
+  # only grow, so the deleted one cannot be reused).
+  rcli xadd "$log" "$((next + 1))-1" id 00000000-0000-4000-8000-0000000000ff version 0 \
     topic example.Example.Created >/dev/null
   run_verify
   expect_status 1
   expect_line "points at entity 00000000-0000-4000-8000-0000000000ff version 0, which is not stored"
-  rcli xdel "$log" "$next-1" >/dev/null
+  rcli xdel "$log" "$((next + 1))-1" >/dev/null
   # A deleted entry: that event is in no log, and its position is a gap.
   mapfile -t third < <(rcli xrange "$log" 3-1 3-1)
   rcli xdel "$log" 3-1 >/dev/null
