@@ -378,7 +378,8 @@ TEST_CASE("GET /metrics with Redis stopped: es_store_up 0, still a valid scrape"
 }
 
 TEST_CASE("GET /metrics on the memory store", "[http][metrics]") {
-  auto server = start_server({"--store", "memory"});
+  auto server =
+      std::make_unique<ServerProcess>(std::vector<std::string>{"--store", "memory", "--quiet"});
   HttpClient c(server->port());
   REQUIRE(c.post("/examples").status == 201);
   const auto s = scrape(c);
