@@ -115,10 +115,17 @@ void schedule_retry(entity_pointer<Binding> self) {
 template <class Binding, class Done>
 void recover(entity_pointer<Binding> self, Done done) {
   auto& st = self->state;
+  const auto started = std::chrono::steady_clock::now();
   self->request(st.rt->loader, caf::infinite, load_atom::value, st.id, std::int64_t{-1}, true)
       .await(
           [=](StoredHistory& history) mutable {
             restore_from<Binding>(self, history);
+            // A recovery is a rebuild of an entity the store holds (not a miss).
+            if (self->state.entity) {
+              auto& metrics = *self->state.rt->metrics;
+              metrics.recoveries.add();
+              metrics.recovery_seconds.observe(std::chrono::steady_clock::now() - started);
+            }
             done();
           },
           [=](caf::error& error) mutable {
@@ -166,6 +173,18 @@ struct PendingCommand {
   RequestTicket ticket;
   std::vector<Event> events;  // decided, chained, being stored
   bool retried = false;
+  std::chrono::steady_clock::time_point received;  // for es_command_seconds
+
+  // Answers the command and counts its outcome.
+  template <class Answer>
+  void answer(const EntityRuntime& rt, Answer&& x) {
+    if constexpr (std::is_same_v<std::decay_t<Answer>, caf::error>) {
+      rt.metrics->command(x, received);
+    } else {
+      rt.metrics->command(caf::error{}, received);
+    }
+    promise.deliver(std::forward<Answer>(x));
+  }
 };
 
 // What deciding a command came to: an answer now, or events to store.
@@ -249,29 +268,29 @@ void store(entity_pointer<Binding> self, std::shared_ptr<PendingCommand<Binding>
           [=](std::int64_t) {
             try {
               commit<Binding>(self, pending->events);
-              pending->promise.deliver(view_of<Binding>(*self->state.entity));
+              pending->answer(*self->state.rt, view_of<Binding>(*self->state.entity));
             } catch (...) {
               // Stored but not applicable here (should not happen): rebuild from the store.
               auto error = current_exception_to_error();
-              recover<Binding>(self, [=] { pending->promise.deliver(error); });
+              recover<Binding>(self, [=] { pending->answer(*self->state.rt, error); });
             }
           },
           [=](caf::error& error) {
             // Refused or unknown outcome: reload, so the state is what the store holds.
             recover<Binding>(self, [=] {
               if (code_of(error) != ErrorCode::concurrency || pending->retried) {
-                pending->promise.deliver(error);
+                pending->answer(*self->state.rt, error);
                 return;
               }
               // Another writer got there first: decide once more against its events.
               pending->retried = true;
               auto again = decide_command<Binding>(self, pending->command);
               if (again.error) {
-                pending->promise.deliver(again.error);
+                pending->answer(*self->state.rt, again.error);
                 return;
               }
               if (again.view) {
-                pending->promise.deliver(std::move(*again.view));
+                pending->answer(*self->state.rt, std::move(*again.view));
                 return;
               }
               pending->events = std::move(again.events);
@@ -333,13 +352,21 @@ typename entity_actor<Binding>::behavior_type entity_actor_behavior(
 
   return {
       [=](execute_atom, command_t<Binding>& command) -> caf::result<View> {
+        const auto received = std::chrono::steady_clock::now();
         auto ticket = self->state.ticket();
         auto decided = decide_command<Binding>(self, command);
-        if (decided.error) return std::move(decided.error);
-        if (decided.view) return std::move(*decided.view);
+        auto& metrics = *self->state.rt->metrics;
+        if (decided.error) {
+          metrics.command(decided.error, received);
+          return std::move(decided.error);
+        }
+        if (decided.view) {
+          metrics.command(caf::error{}, received);
+          return std::move(*decided.view);
+        }
         auto pending = std::make_shared<PendingCommand<Binding>>(PendingCommand<Binding>{
             std::move(command), self->template make_response_promise<View>(), std::move(ticket),
-            std::move(decided.events)});
+            std::move(decided.events), false, received});
         store<Binding>(self, pending, std::move(decided.request));
         return pending->promise;
       },

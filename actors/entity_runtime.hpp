@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/event_bus.hpp"
+#include "actors/metrics.hpp"
 #include "actors/store_actors.hpp"
 #include "domain/mapper.hpp"
 
@@ -30,6 +31,8 @@ struct EntityRuntime {
   // Commands accepted by the repository and not yet answered.
   std::shared_ptr<std::atomic<std::int64_t>> in_flight =
       std::make_shared<std::atomic<std::int64_t>>(0);
+  // Operational figures (docs/OPERATIONS.md); never null.
+  std::shared_ptr<RuntimeMetrics> metrics = std::make_shared<RuntimeMetrics>();
 
   const journal_actor& journal_for(const Uuid& id) const;
 };

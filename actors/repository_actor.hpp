@@ -195,6 +195,7 @@ bool try_passivate(repository_pointer<Binding> self,
   const Uuid id = it->first;
   drop_child<Binding>(self, it);
   ++st.stats.passivated;
+  st.rt->metrics->passivations.add();
   forget_child<Binding>(self, id);
   return true;
 }
@@ -246,6 +247,14 @@ void evict(repository_pointer<Binding> self) {
   if (!st.unowned.empty() || !st.releasing.empty()) schedule_evict<Binding>(self);
 }
 
+// A command refused before it reached an entity actor (a malformed id, overload) still
+// counts as answered, with no time spent.
+template <class Binding>
+caf::error refuse_command(repository_pointer<Binding> self, caf::error error) {
+  self->state.rt->metrics->command(outcome_of(error), std::chrono::nanoseconds(0));
+  return error;
+}
+
 template <class Binding>
 void schedule_sweep(repository_pointer<Binding> self) {
   const auto interval = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10),
@@ -291,9 +300,10 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
   return {
       [=](create_atom, command_t<Binding>& command) -> caf::result<View> {
         if (!creates_entity(command)) {
-          return make_error(ErrorCode::invalid, "not a creation command");
+          return refuse_command<Binding>(self,
+                                         make_error(ErrorCode::invalid, "not a creation command"));
         }
-        if (auto error = admit<Binding>(self)) return error;
+        if (auto error = admit<Binding>(self)) return refuse_command<Binding>(self, error);
         auto& child = child_for<Binding>(self, new_uuid(), true);
         child.served = true;
         ++child.delegated;
@@ -302,9 +312,12 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
       },
       [=](execute_atom, const std::string& id, command_t<Binding>& command) -> caf::result<View> {
         if (creates_entity(command)) {
-          return make_error(ErrorCode::invalid, "creation commands go to create");
+          return refuse_command<Binding>(
+              self, make_error(ErrorCode::invalid, "creation commands go to create"));
         }
-        return route<Binding, View>(self, id, execute_atom::value, std::move(command));
+        auto routed = route<Binding, View>(self, id, execute_atom::value, std::move(command));
+        if (routed.flag == caf::rt_error) refuse_command<Binding>(self, routed.err);
+        return routed;
       },
       [=](get_atom, const std::string& id) -> caf::result<View> {
         return route<Binding, View>(self, id, get_atom::value);
@@ -343,11 +356,15 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
       [=](create_atom, const std::string& id_text,
           command_t<Binding>& command) -> caf::result<View> {
         if (!creates_entity(command)) {
-          return make_error(ErrorCode::invalid, "not a creation command");
+          return refuse_command<Binding>(self,
+                                         make_error(ErrorCode::invalid, "not a creation command"));
         }
         auto id = parse_uuid(id_text);
-        if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
-        if (auto error = admit<Binding>(self)) return error;
+        if (!id) {
+          return refuse_command<Binding>(
+              self, make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'"));
+        }
+        if (auto error = admit<Binding>(self)) return refuse_command<Binding>(self, error);
         // A fresh id has nothing to load; should it exist all the same, the store refuses
         // the Created event (a conflict) and the actor reloads.
         const bool known = self->state.children.count(*id) > 0;

@@ -46,9 +46,10 @@ void Runtime::start() {
   auto& sys = *system_;
   auto rt = std::make_shared<EntityRuntime>();
   rt->mapper = std::make_shared<EventMapper>(settings_.cipher);
+  rt->metrics->live = rt->live;
   for (std::size_t i = 0; i < std::max<std::size_t>(settings_.journal_writers, 1); ++i) {
-    rt->journals.push_back(
-        spawn_journal_writer(sys, settings_.stores.events, {settings_.journal_max_batch}));
+    rt->journals.push_back(spawn_journal_writer(sys, settings_.stores.events,
+                                                {settings_.journal_max_batch, rt->metrics}));
   }
   rt->loader = spawn_loader_pool(sys, settings_.stores.events, settings_.stores.snapshots,
                                  rt->mapper, settings_.loaders);

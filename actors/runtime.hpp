@@ -85,6 +85,8 @@ class Runtime {
   const RuntimeSettings& settings() const { return settings_; }
   // What entity actors share (for spawning repositories or cluster routers by hand).
   std::shared_ptr<const EntityRuntime> entity_runtime() const { return runtime_; }
+  // What the runtime's actors count (GET /metrics, docs/OPERATIONS.md).
+  std::shared_ptr<RuntimeMetrics> metrics() const { return runtime_->metrics; }
 
   // Stops `actor` with the runtime: close() sends it an exit and waits for it, like the
   // runtime's own actors (for subscribers, process managers, cluster routers).

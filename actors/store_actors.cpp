@@ -1,6 +1,7 @@
 #include "actors/store_actors.hpp"
 
 #include "actors/error_code.hpp"
+#include "actors/metrics.hpp"
 #include "domain/errors.hpp"
 
 #include <caf/actor_pool.hpp>
@@ -48,11 +49,16 @@ journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<Jour
           for (std::size_t i = 0; i < n; ++i) batch.push_back(std::move(st.pending[i].request));
           std::vector<AppendResult> results;
           caf::error failure;
+          const auto sent = std::chrono::steady_clock::now();
           try {
             results = records->append_batch(batch);
           } catch (...) {
             failure = current_exception_to_error();
           }
+          if (options.metrics) {
+            options.metrics->append_seconds.observe(std::chrono::steady_clock::now() - sent);
+          }
+          std::uint64_t appended = 0;
           for (std::size_t i = 0; i < n; ++i) {
             auto& promise = st.pending[i].promise;
             if (failure) {
@@ -62,6 +68,7 @@ journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<Jour
             const auto& r = results.at(i);
             switch (r.status) {
               case AppendStatus::stored:
+                appended += batch[i].records.size();
                 promise.deliver(batch[i].records.back().position);
                 break;
               case AppendStatus::conflict:
@@ -72,6 +79,7 @@ journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<Jour
                 break;
             }
           }
+          if (options.metrics && appended > 0) options.metrics->events_appended.add(appended);
           st.pending.erase(st.pending.begin(), st.pending.begin() + static_cast<std::ptrdiff_t>(n));
         }
       },

@@ -37,8 +37,12 @@ using snapshot_writer_actor =
 using log_writer_actor =
     caf::typed_actor<caf::replies_to<log_atom, SequencedRecord>::with<std::int64_t>>;
 
+struct RuntimeMetrics;
+
 struct JournalOptions {
   std::size_t max_batch = 1024;  // appends per round trip at most
+  // Counts round trips and events appended when set.
+  std::shared_ptr<RuntimeMetrics> metrics;
 };
 
 journal_actor spawn_journal_writer(caf::actor_system& sys, std::shared_ptr<RecordManager> records,

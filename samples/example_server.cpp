@@ -14,6 +14,7 @@
 #include "samples/http/actor_bridge.hpp"
 #include "samples/http/cluster_api.hpp"
 #include "samples/http/example_api.hpp"
+#include "samples/http/metrics_api.hpp"
 #include "samples/http/read_model_api.hpp"
 #include "samples/http/request_parsing.hpp"
 #include "samples/http/router.hpp"
@@ -295,7 +296,8 @@ int main(int argc, char** argv) {
   probe.backoff_initial = 10ms;
   probe.backoff_max = 200ms;
   auto health = std::make_shared<es::http::StoreHealth>(redis_url, probe, kHealthMaxAge);
-  auto api = std::make_shared<es::http::ExampleApi>(bridge, node.router, health);
+  auto api =
+      std::make_shared<es::http::ExampleApi>(bridge, node.router, health, app->runtime().metrics());
   auto cluster_api =
       std::make_shared<es::http::ClusterApi>(bridge, caf::actor_cast<caf::actor>(node.router));
   auto router = std::make_shared<es::http::Router>();
@@ -304,6 +306,10 @@ int main(int argc, char** argv) {
   auto read_models =
       std::make_shared<es::http::ReadModelApi>(setup.stores.events, projection, health);
   read_models->add_routes(*router);
+  // GET /metrics (docs/OPERATIONS.md).
+  auto metrics_api =
+      std::make_shared<es::http::MetricsApi>(app->runtime().metrics(), projection, health);
+  metrics_api->add_routes(*router);
   std::shared_ptr<es::http::AccessLog> log;
   if (!opt.quiet) log = std::make_shared<es::http::AccessLog>(stderr);
 
@@ -311,6 +317,8 @@ int main(int argc, char** argv) {
   // side, the HTTP handlers and the bridge, then this node's place in the cluster.
   auto stop_components = [&] {
     health->stop();
+    metrics_api->shutdown();
+    metrics_api.reset();
     read_models->shutdown();
     projection->stop();
     read_models.reset();

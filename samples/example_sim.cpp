@@ -277,8 +277,10 @@ double percentile(std::vector<double>& sorted, double p) {
 // The recovery check: a new application rebuilds every entity from the store alone, and each
 // is compared with what the simulation expects. Returns the seconds it took.
 double recover_all(const ApplicationConfig& config, std::vector<Expected>& expected,
-                   const Options& opt, Progress& report) {
+                   const Options& opt, Progress& report,
+                   std::shared_ptr<const RuntimeMetrics>& metrics) {
   ExampleApplication fresh(config);
+  metrics = fresh.runtime().metrics();
   Targets local{{fresh.repository()}, {"local"}, caf::duration{caf::infinite}};
   return run_phase(fresh.system(), local, Phase::verify, expected, opt, report, "recover");
 }
@@ -303,6 +305,53 @@ void print_recovery(const Options& opt, double verify_secs, const Progress& repo
   std::printf("  errors               %lld, state mismatches %lld\n",
               static_cast<long long>(report.errors), static_cast<long long>(report.mismatches));
   for (const auto& p : report.problems) std::printf("    %s\n", p.c_str());
+}
+
+// The bound of the first bucket holding the q-quantile of a histogram (an upper estimate).
+double bucket_quantile(const Histogram::Reading& r, double q) {
+  const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(r.count));
+  for (std::size_t i = 0; i < r.upper_bounds.size(); ++i) {
+    if (r.buckets[i] >= rank && r.buckets[i] > 0) return r.upper_bounds[i];
+  }
+  return r.upper_bounds.empty() ? 0 : r.upper_bounds.back();
+}
+
+double mean_ms(const Histogram::Reading& r) {
+  return r.count ? r.sum * 1000 / static_cast<double>(r.count) : 0;
+}
+
+// The runtime's own figures, as GET /metrics of example-server reports them
+// (docs/OPERATIONS.md), for the run and for the recovery check.
+void print_metrics(const RuntimeMetrics& run, const RuntimeMetrics& recovery) {
+  std::printf("\nmetrics (the runtime's counters, as GET /metrics reports them)\n");
+  std::printf("  commands             ");
+  for (std::size_t i = 0; i < kCommandOutcomes; ++i) {
+    const auto outcome = static_cast<CommandOutcome>(i);
+    std::printf("%s%s %llu", i ? ", " : "", std::string(to_string(outcome)).c_str(),
+                static_cast<unsigned long long>(run.commands_with(outcome)));
+  }
+  const auto command = run.command_seconds.read();
+  std::printf("\n  command seconds      mean %.3f ms, p99 <= %g ms (histogram buckets)\n",
+              mean_ms(command), bucket_quantile(command, 0.99) * 1000);
+  const auto append = run.append_seconds.read();
+  std::printf(
+      "  events appended      %llu in %llu store round trips (mean %.3f ms, %.1f events "
+      "per trip)\n",
+      static_cast<unsigned long long>(run.events_appended.value()),
+      static_cast<unsigned long long>(append.count), mean_ms(append),
+      append.count
+          ? static_cast<double>(run.events_appended.value()) / static_cast<double>(append.count)
+          : 0.0);
+  const auto recovered = recovery.recovery_seconds.read();
+  std::printf(
+      "  recoveries           %llu in the recovery check (mean %.3f ms, p99 <= %g ms), "
+      "%llu during the run\n",
+      static_cast<unsigned long long>(recovery.recoveries.value()), mean_ms(recovered),
+      bucket_quantile(recovered, 0.99) * 1000,
+      static_cast<unsigned long long>(run.recoveries.value()));
+  std::printf(
+      "  passivations         %llu\n",
+      static_cast<unsigned long long>(run.passivations.value() + recovery.passivations.value()));
 }
 
 // Workers for the actors. By default one core is left to what runs beside them: the store's
@@ -344,8 +393,10 @@ int run(const Options& opt) {
   const long long memory_before = redis_used_memory(setup);
   double drive_secs = 0;
   std::int64_t hosted = 0;
+  std::shared_ptr<const RuntimeMetrics> run_metrics, recovery_metrics;
   {
     ExampleApplication app(config);
+    run_metrics = app.runtime().metrics();
     Targets local{{app.repository()}, {"local"}, caf::duration{caf::infinite}};
     run_phase(app.system(), local, Phase::create, expected, opt, report, "create");
     drive_secs = run_phase(app.system(), local, Phase::drive, expected, opt, report, "commands");
@@ -353,7 +404,7 @@ int run(const Options& opt) {
   }  // every actor stops here: the next application starts from the store alone
   const long long memory_after = redis_used_memory(setup);
 
-  const double verify_secs = recover_all(config, expected, opt, report);
+  const double verify_secs = recover_all(config, expected, opt, report, recovery_metrics);
   const double events_per_s = drive_secs > 0 ? static_cast<double>(opt.commands) / drive_secs : 0;
   const auto [p50, p99, max] = latency_summary(report);
   const double rss = rss_peak_mib();
@@ -373,6 +424,7 @@ int run(const Options& opt) {
                                        std::max<std::int64_t>(opt.entities, 1)));
   }
   print_recovery(opt, verify_secs, report);
+  print_metrics(*run_metrics, *recovery_metrics);
   std::printf("BENCH sim.events_per_s %.0f events/s\n", events_per_s);
   std::printf("BENCH sim.latency_p50 %.3f ms\n", p50);
   std::printf("BENCH sim.latency_p99 %.3f ms\n", p99);
@@ -436,7 +488,8 @@ int run_cluster(const Options& opt, const samples::ClientSettings& client) {
     read_secs = run_phase(sys, targets, Phase::verify, expected, opt, report, "read");
     targets.repositories.clear();  // before the actor system goes
   }
-  const double verify_secs = recover_all(config, expected, opt, report);
+  std::shared_ptr<const RuntimeMetrics> recovery_metrics;  // the nodes count the run
+  const double verify_secs = recover_all(config, expected, opt, report, recovery_metrics);
   const double events_per_s = drive_secs > 0 ? static_cast<double>(opt.commands) / drive_secs : 0;
   const auto [p50, p99, max] = latency_summary(report);
   std::printf("\nsummary\n");

@@ -76,8 +76,15 @@ std::optional<std::int64_t> if_match(const ExchangePtr& exchange, const Responde
 }  // namespace
 
 ExampleApi::ExampleApi(std::shared_ptr<ActorBridge> bridge, example_repository_actor repository,
-                       std::shared_ptr<StoreHealth> health)
-    : bridge_(std::move(bridge)), health_(std::move(health)), repository_(std::move(repository)) {}
+                       std::shared_ptr<StoreHealth> health, std::shared_ptr<RuntimeMetrics> metrics)
+    : bridge_(std::move(bridge)),
+      health_(std::move(health)),
+      metrics_(std::move(metrics)),
+      repository_(std::move(repository)) {}
+
+void ExampleApi::refused() {
+  if (metrics_) metrics_->command(CommandOutcome::invalid, std::chrono::nanoseconds(0));
+}
 
 void ExampleApi::add_routes(Router& router) {
   auto self = shared_from_this();
@@ -159,6 +166,7 @@ void ExampleApi::create(const ExchangePtr& exchange, const Responder& respond) {
   try {
     command = parse_create_body(exchange->request.body());
   } catch (const BadRequest& e) {
+    refused();
     return respond(error_response(400, e.what()));
   }
   auto self = shared_from_this();
@@ -236,13 +244,14 @@ void ExampleApi::submit(std::string id, ExampleBinding::Command command, const R
 
 void ExampleApi::patch(const ExchangePtr& exchange, const Responder& respond) {
   auto id = entity_id(exchange, respond);
-  if (!id) return;
+  if (!id) return refused();
   auto expected = if_match(exchange, respond);
-  if (!expected) return;
+  if (!expected) return refused();
   std::vector<AttributeChange> changes;
   try {
     changes = parse_patch_body(exchange->request.body());
   } catch (const BadRequest& e) {
+    refused();
     return respond(error_response(400, e.what()));
   }
   submit(std::move(*id), ChangeAttributes{std::move(changes), *expected}, respond, false);
@@ -250,21 +259,22 @@ void ExampleApi::patch(const ExchangePtr& exchange, const Responder& respond) {
 
 void ExampleApi::discard(const ExchangePtr& exchange, const Responder& respond) {
   auto id = entity_id(exchange, respond);
-  if (!id) return;
+  if (!id) return refused();
   auto expected = if_match(exchange, respond);
-  if (!expected) return;
+  if (!expected) return refused();
   submit(std::move(*id), DiscardExample{*expected}, respond, true);
 }
 
 void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respond) {
   auto id = entity_id(exchange, respond);
-  if (!id) return;
+  if (!id) return refused();
   auto expected = if_match(exchange, respond);
-  if (!expected) return;
+  if (!expected) return refused();
   std::int32_t count = 1;
   try {
     count = parse_heartbeats_body(exchange->request.body());
   } catch (const BadRequest& e) {
+    refused();
     return respond(error_response(400, e.what()));
   }
   submit(std::move(*id), BeatHeart{count, *expected}, respond, false);

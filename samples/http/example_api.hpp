@@ -6,6 +6,7 @@
 // errors map to statuses in one place (status_of).
 #pragma once
 
+#include "actors/metrics.hpp"
 #include "samples/example/example_binding.hpp"
 #include "samples/http/actor_bridge.hpp"
 #include "samples/http/router.hpp"
@@ -22,8 +23,11 @@ Response error_response_for(const caf::error& error);
 
 class ExampleApi : public std::enable_shared_from_this<ExampleApi> {
  public:
+  // `metrics`, when given, counts commands refused here (malformed id, body or If-Match)
+  // as invalid in es_commands_total; the runtime counts the others.
   ExampleApi(std::shared_ptr<ActorBridge> bridge, example_repository_actor repository,
-             std::shared_ptr<StoreHealth> health);
+             std::shared_ptr<StoreHealth> health,
+             std::shared_ptr<RuntimeMetrics> metrics = nullptr);
 
   // GET /, GET /healthz and the /examples routes.
   void add_routes(Router& router);
@@ -51,9 +55,12 @@ class ExampleApi : public std::enable_shared_from_this<ExampleApi> {
   void submit(std::string id, ExampleBinding::Command command, const Responder& respond,
               bool no_content);
   example_repository_actor repository();
+  // A write refused before it became a command: counted as an invalid command.
+  void refused();
 
   std::shared_ptr<ActorBridge> bridge_;
   std::shared_ptr<StoreHealth> health_;
+  std::shared_ptr<RuntimeMetrics> metrics_;
   std::mutex mutex_;
   example_repository_actor repository_;
 };

@@ -24,6 +24,10 @@ case "$scenario" in
       fail "exit status $?"
     summary_lines
     expect_line '^  events persisted     3000 \(\+300 Created\)'
+    # The runtime's own counters (docs/OPERATIONS.md) agree with what was done.
+    expect_line '^  commands             ok 3300, conflict 0, invalid 0, not_found 0, unavailable 0, error 0$'
+    expect_line '^  events appended      3300 in [0-9]+ store round trips'
+    expect_line '^  recoveries           300 in the recovery check'
     ;;
   redis)
     "$sim" --data-dir "$work/data" --entities 300 --commands 3000 --concurrency 16 --quiet \
