@@ -72,6 +72,6 @@ mkdir -p "$shots"
 timeout 180 node "$here/event_browser.js" --url "$url" --redis-port "$redis_port" \
   --chromium "$chromium" --shots "$shots" --es-verify "$bin/es-verify" >"$out" 2>&1
 status=$?
-cat "$out"
 [ "$status" -eq 0 ] || fail "the browser test failed (status $status); screenshots in $shots"
+cat "$out"
 echo "PASSED (browser): screenshots in $shots"

@@ -331,11 +331,7 @@ TEST_CASE("notification stream: heartbeats keep it open past the idle timeout; s
   // Heartbeats come at least every half idle timeout: 3 s later it is still open.
   REQUIRE(stream.stay(3000ms));
   CHECK(stream.comments() >= 1 + 4);  // the opening comment, then a heartbeat per 0.5 s
-  // A plain connection idle as long is closed by the same server.
-  HttpClient idle(server->port());
-  REQUIRE(idle.get("/healthz").status == 200);
-  std::this_thread::sleep_for(1500ms);
-  CHECK_THROWS(idle.get("/healthz"));
+  // (limits_test.cpp shows the same server closing a plain connection idle for 1 s.)
 
   const auto t0 = Clock::now();
   ::kill(server->pid(), SIGTERM);
