@@ -114,7 +114,7 @@ class SseClient {
       decode();
       while (take_event()) {
       }
-      if (!fill(deadline)) return false;
+      if (!fill(deadline) && !closed_) return false;
     }
     decode();
     return finished_;
@@ -227,7 +227,7 @@ std::string notification_item(HttpClient& client, int partition, const std::stri
 
 }  // namespace
 
-TEST_CASE("notification stream: new items within 2 s, resumed with Last-Event-ID or start",
+TEST_CASE("notification stream: new items within 2 s and resumed with Last-Event-ID or start",
           "[http][sse]") {
   redis_command({"FLUSHALL"});
   auto server = start_server();
@@ -323,7 +323,7 @@ TEST_CASE("notification stream: bad requests answer JSON errors", "[http][sse]")
   CHECK(ok.status() == 200);
 }
 
-TEST_CASE("notification stream: heartbeats keep it open past the idle timeout; shutdown ends it",
+TEST_CASE("notification stream: heartbeats keep it open past the idle timeout and shutdown ends it",
           "[http][sse]") {
   auto server = start_server({"--idle-timeout", "1"});
   SseClient stream(server->port(), "/notifications/stream?partition=3");
@@ -341,7 +341,7 @@ TEST_CASE("notification stream: heartbeats keep it open past the idle timeout; s
   CHECK(Clock::now() - t0 < 10s);
 }
 
-TEST_CASE("event browser: the page, its files, the examples list and locate", "[http][ui]") {
+TEST_CASE("event browser: the page and its files and the examples list and locate", "[http][ui]") {
   redis_command({"FLUSHALL"});
   auto server = start_server();
   HttpClient client(server->port());
