@@ -137,20 +137,29 @@
     });
   }
 
+  // One more page of the list: the store's scan may answer short pages (or empty ones) before
+  // its end, so up to 10 requests are chained until 20 new ids are listed or the scan ends.
   function loadPage() {
-    var url = "/ui/api/examples?limit=20" + (state.cursor ? "&cursor=" + encodeURIComponent(state.cursor) : "");
+    var wanted = state.seen.size + 20;
+    var requests = 0;
     $("list-status").textContent = "loading…";
-    return getJson(url).then(function (res) {
-      if (res.status !== 200) {
-        $("list-status").textContent = errorText(res);
-        return;
-      }
-      state.cursor = res.body.next;
-      $("more").hidden = !state.cursor;
-      return addRows(res.body.examples).then(function () {
-        $("list-status").textContent = state.seen.size + " listed" + (state.cursor ? "" : " (all)");
+    var step = function () {
+      var url = "/ui/api/examples?limit=20" + (state.cursor ? "&cursor=" + encodeURIComponent(state.cursor) : "");
+      requests++;
+      return getJson(url).then(function (res) {
+        if (res.status !== 200) {
+          $("list-status").textContent = errorText(res);
+          return;
+        }
+        state.cursor = res.body.next;
+        $("more").hidden = !state.cursor;
+        return addRows(res.body.examples).then(function () {
+          if (state.cursor && state.seen.size < wanted && requests < 10) return step();
+          $("list-status").textContent = state.seen.size + " listed" + (state.cursor ? "" : " (all)");
+        });
       });
-    }).catch(function (e) { $("list-status").textContent = String(e); });
+    };
+    return step().catch(function (e) { $("list-status").textContent = String(e); });
   }
 
   function listAll() {
