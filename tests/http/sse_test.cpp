@@ -392,3 +392,30 @@ TEST_CASE("event browser: the page and its files and the examples list and locat
   CHECK(located.json().at("node").as_string() == node);
   CHECK(client.get("/cluster/locate/not-a-uuid").status == 400);
 }
+
+TEST_CASE("notification stream: counts under --max-connections and frees its place on close",
+          "[http][sse]") {
+  auto server = start_server({"--max-connections", "2"});
+  {
+    SseClient a(server->port(), "/notifications/stream?partition=0");
+    SseClient b(server->port(), "/notifications/stream?partition=1");
+    REQUIRE(a.status() == 200);
+    REQUIRE(b.status() == 200);
+    // Two streams hold the cap: a third connection is refused as any connection would be.
+    SseClient c(server->port(), "/notifications/stream?partition=2");
+    CHECK(c.status() == 503);
+  }
+  // Both clients closed: their places are free again (the server notices at once).
+  CHECK(eventually(
+      [&] {
+        try {
+          SseClient again(server->port(), "/notifications/stream?partition=2");
+          return again.status() == 200;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      5s));
+  HttpClient client(server->port());
+  CHECK(client.get("/healthz").status == 200);
+}
