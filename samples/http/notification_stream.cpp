@@ -1,5 +1,5 @@
-// Why: see notification_stream.hpp. Everything but the route's parsing runs on one pool
-// thread (opening a stream, the ticks), so subscribers need no locking beyond the list.
+// Why: see notification_stream.hpp. Opening a stream and the reads run on one strand, so a
+// subscriber's position needs no lock; heartbeats run on another.
 #include "samples/http/notification_stream.hpp"
 
 #include "domain/errors.hpp"
@@ -43,7 +43,10 @@ NotificationStreams::NotificationStreams(std::shared_ptr<RecordManager> events,
     : events_(std::move(events)),
       health_(std::move(health)),
       options_(options),
-      timer_(pool_.get_executor()) {}
+      reads_(boost::asio::make_strand(pool_.get_executor())),
+      beats_(boost::asio::make_strand(pool_.get_executor())),
+      timer_(reads_),
+      heartbeat_timer_(beats_) {}
 
 NotificationStreams::~NotificationStreams() {
   shutdown();
@@ -53,6 +56,7 @@ void NotificationStreams::add_routes(Router& router) {
   auto self = shared_from_this();
   router.add(Verb::get, "/notifications/stream",
              [self](const ExchangePtr& ex, const Responder& r) { self->open(ex, r); });
+  boost::asio::post(beats_, [self] { self->arm_heartbeats(); });
 }
 
 std::size_t NotificationStreams::streams() const {
@@ -68,7 +72,9 @@ void NotificationStreams::shutdown() {
     subscribers.swap(subscribers_);
   }
   for (auto& s : subscribers) s->stream->end();
-  boost::asio::post(pool_, [self = shared_from_this()] { self->timer_.cancel(); });
+  auto self = shared_from_this();
+  boost::asio::post(reads_, [self] { self->timer_.cancel(); });
+  boost::asio::post(beats_, [self] { self->heartbeat_timer_.cancel(); });
   pool_.join();
 }
 
@@ -120,7 +126,7 @@ void NotificationStreams::open(const ExchangePtr& exchange, const Responder& res
   auto self = shared_from_this();
   health_->check([self, respond, p, start](const StoreStatus& status) {
     if (!status.ok) return respond(error_response(503, status.reason));
-    boost::asio::post(self->pool_, [self, respond, p, start] {
+    boost::asio::post(self->reads_, [self, respond, p, start] {
       if (self->closed_) return respond(error_response(503, "the server is shutting down"));
       auto subscriber = std::make_shared<Subscriber>();
       subscriber->partition = p;
@@ -140,7 +146,7 @@ void NotificationStreams::open(const ExchangePtr& exchange, const Responder& res
       // Reconnect after 2 s when the connection drops; say where the tail starts.
       subscriber->stream->write("retry: 2000\n: partition " + std::to_string(p) +
                                 " from position " + std::to_string(subscriber->next) + "\n\n");
-      subscriber->last_write = Clock::now();
+      subscriber->last_write = Clock::now().time_since_epoch().count();
       bool arm = false;
       {
         std::lock_guard lock(self->mutex_);
@@ -191,19 +197,42 @@ void NotificationStreams::tick() {
     if (items.empty()) continue;
     std::string text;
     for (const auto& n : items) append_event(text, n);
-    const auto now = Clock::now();
+    const auto now = Clock::now().time_since_epoch().count();
     for (auto* s : group) {
       if (!s->stream->write(text)) continue;
       s->next = items.back().position + 1;
       s->last_write = now;
     }
   }
-  const auto now = Clock::now();
-  for (auto& s : subscribers) {
-    if (now - s->last_write < options_.heartbeat || s->stream->pending() != 0) continue;
+  arm();
+}
+
+std::vector<std::shared_ptr<NotificationStreams::Subscriber>>
+NotificationStreams::open_subscribers() const {
+  std::lock_guard lock(mutex_);
+  return subscribers_;
+}
+
+void NotificationStreams::arm_heartbeats() {
+  if (closed_) return;
+  heartbeat_timer_.expires_after(options_.poll_interval);
+  heartbeat_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closed_) return;
+    self->heartbeats();
+    self->arm_heartbeats();
+  });
+}
+
+// A comment line on every stream that wrote nothing for the heartbeat interval and has
+// nothing queued.
+void NotificationStreams::heartbeats() {
+  const auto now = Clock::now().time_since_epoch().count();
+  const auto interval = std::chrono::duration_cast<Clock::duration>(options_.heartbeat).count();
+  for (auto& s : open_subscribers()) {
+    if (now - s->last_write.load() < interval || s->stream->ended()) continue;
+    if (s->stream->pending() != 0) continue;
     if (s->stream->write(": heartbeat\n\n")) s->last_write = now;
   }
-  arm();
 }
 
 }  // namespace es::http

@@ -6,6 +6,7 @@
 // (/ui/, its files, /ui/api/examples, /cluster/locate/<id>). The stream is read with a raw
 // socket and a hand-written chunk and event parser, independent of the server's code.
 #include "http_test_support.hpp"
+#include "support/redis_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -418,4 +419,35 @@ TEST_CASE("notification stream: counts under --max-connections and frees its pla
       5s));
   HttpClient client(server->port());
   CHECK(client.get("/healthz").status == 200);
+}
+
+TEST_CASE("notification stream: heartbeats go on while Redis is frozen and items follow after",
+          "[http][sse][resilience]") {
+  auto& redis = redis_server();
+  auto server = start_server({"--idle-timeout", "2"});  // a heartbeat at least every second
+  HttpClient client(server->port(), 20s);
+  const auto id = id_of(client.post("/examples", "{}"));
+  SseClient stream(server->port(),
+                   "/notifications/stream?partition=" + std::to_string(partition_of(id, 16)));
+  REQUIRE(stream.status() == 200);
+  REQUIRE(::kill(redis.pid(), SIGSTOP) == 0);
+  struct Resume {  // resumes Redis whatever happens below
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{redis.pid()};
+  const int before = stream.comments();
+  // The poller's reads hang on the frozen store; the heartbeats do not wait for them.
+  // (A read waits up to the store's 2 s command timeout: heartbeats sent between reads would
+  // come every 2 s or more, about two in this time.)
+  CHECK(stream.stay(4500ms));
+  CHECK(stream.comments() - before >= 3);
+  ::kill(redis.pid(), SIGCONT);
+  // A new connection: the old one was closed by the 2 s idle timeout meanwhile.
+  HttpClient after(server->port(), 20s);
+  CHECK(
+      eventually([&] { return after.patch("/examples/" + id, R"({"a": 1})").status == 200; }, 20s));
+  auto item = stream.next(5000ms);
+  REQUIRE(item);
+  CHECK(json::parse(item->data).at("id").as_string() == id);
+  CHECK(json::parse(item->data).at("version").as_int64() >= 1);
 }
