@@ -15,11 +15,13 @@
 #include "samples/http/cluster_api.hpp"
 #include "samples/http/example_api.hpp"
 #include "samples/http/metrics_api.hpp"
+#include "samples/http/notification_stream.hpp"
 #include "samples/http/read_model_api.hpp"
 #include "samples/http/request_parsing.hpp"
 #include "samples/http/router.hpp"
 #include "samples/http/server.hpp"
 #include "samples/http/store_health.hpp"
+#include "samples/http/ui_api.hpp"
 #include "samples/support/cluster_flags.hpp"
 #include "samples/support/store_setup.hpp"
 
@@ -310,6 +312,17 @@ int main(int argc, char** argv) {
   auto metrics_api =
       std::make_shared<es::http::MetricsApi>(app->runtime().metrics(), projection, health);
   metrics_api->add_routes(*router);
+  // The event browser (GET /ui/) and its live tail (GET /notifications/stream), whose
+  // heartbeats come at least twice per idle timeout (docs/OPERATIONS-browser.md).
+  es::http::NotificationStreamOptions stream_options;
+  stream_options.heartbeat = std::min<std::chrono::milliseconds>(std::chrono::seconds(15),
+                                                                 server_options.idle_timeout / 2);
+  auto streams =
+      std::make_shared<es::http::NotificationStreams>(setup.stores.events, health, stream_options);
+  streams->add_routes(*router);
+  auto ui = std::make_shared<es::http::UiApi>(bridge, caf::actor_cast<caf::actor>(node.router),
+                                              setup.stores.events, health);
+  ui->add_routes(*router);
   std::shared_ptr<es::http::AccessLog> log;
   if (!opt.quiet) log = std::make_shared<es::http::AccessLog>(stderr);
 
@@ -319,6 +332,8 @@ int main(int argc, char** argv) {
     health->stop();
     metrics_api->shutdown();
     metrics_api.reset();
+    streams->shutdown();
+    ui->shutdown();
     read_models->shutdown();
     projection->stop();
     read_models.reset();

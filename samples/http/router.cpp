@@ -10,8 +10,14 @@
 
 namespace es::http {
 
-Responder::Responder(Sink sink) : state_(std::make_shared<State>()) {
+Responder::Responder(Sink sink, StreamSink stream_sink) : state_(std::make_shared<State>()) {
   state_->sink = std::move(sink);
+  state_->stream_sink = std::move(stream_sink);
+}
+
+std::shared_ptr<ResponseStream> Responder::stream(Response head) const {
+  if (!state_->stream_sink || state_->done.exchange(true)) return nullptr;
+  return state_->stream_sink(std::move(head));
 }
 
 void Responder::operator()(Response response) const {

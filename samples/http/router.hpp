@@ -32,12 +32,35 @@ struct Exchange {
 };
 using ExchangePtr = std::shared_ptr<const Exchange>;
 
+// The body of a streamed answer (server-sent events): written piece by piece over time after
+// its head went out. The connection ends with the stream. Thread-safe.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Queues bytes of the body; false once the stream ended (then nothing is queued).
+  virtual bool write(std::string bytes) = 0;
+  // Bytes queued and not yet written to the socket: a writer waits for 0 before adding more,
+  // so that a slow reader holds at most one batch.
+  virtual std::size_t pending() const = 0;
+  // True once the stream ended: end() was called, the client left, a write failed or took
+  // longer than the write timeout, or the server drains.
+  virtual bool ended() const = 0;
+  // Ends the body after what is queued; the connection then closes.
+  virtual void end() = 0;
+};
+
 // Sends the response of one request exactly once (later calls are ignored). Thread-safe.
 class Responder {
  public:
   using Sink = std::function<void(Response&&)>;
-  explicit Responder(Sink sink);
+  // Starts a streamed answer with `head` (status and headers; its body is ignored).
+  using StreamSink = std::function<std::shared_ptr<ResponseStream>(Response&&)>;
+  explicit Responder(Sink sink, StreamSink stream_sink = {});
   void operator()(Response response) const;
+  // Answers with a stream instead (counts as the one answer): the head goes out at once and
+  // the body follows through the returned stream. Null when already answered, or when the
+  // transport cannot stream.
+  std::shared_ptr<ResponseStream> stream(Response head) const;
   // False once answered, or once the client gave up (closed its connection, or the server
   // answered 503 at its deadline): costly work for the answer can then be skipped.
   bool wanted() const { return !state_->done.load(std::memory_order_relaxed); }
@@ -47,6 +70,7 @@ class Responder {
  private:
   struct State {
     Sink sink;
+    StreamSink stream_sink;
     std::atomic<bool> done{false};
     ~State();  // answers 500 when nobody answered
   };

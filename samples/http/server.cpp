@@ -105,6 +105,73 @@ struct HttpServer::Shared {
   std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;
 };
 
+// The body of a streamed answer: writers queue pieces from any thread; the session writes
+// them on its strand (see Session::pump).
+class HttpServer::Stream : public ResponseStream {
+ public:
+  explicit Stream(std::weak_ptr<Session> session) : session_(std::move(session)) {}
+
+  bool write(std::string bytes) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (ended_ || ending_) return false;
+      if (bytes.empty()) return true;
+      pending_ += bytes.size();
+      queue_.push_back(std::move(bytes));
+    }
+    kick();
+    return true;
+  }
+
+  std::size_t pending() const override {
+    std::lock_guard lock(mutex_);
+    return pending_;
+  }
+
+  bool ended() const override {
+    std::lock_guard lock(mutex_);
+    return ended_ || ending_;
+  }
+
+  void end() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (ended_ || ending_) return;
+      ending_ = true;
+    }
+    kick();
+  }
+
+  // The session's side, on its strand.
+  std::vector<std::string> take(bool& ending) {
+    std::lock_guard lock(mutex_);
+    ending = ending_;
+    std::vector<std::string> out;
+    out.swap(queue_);
+    return out;
+  }
+  void written(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    pending_ -= std::min(n, pending_);
+  }
+  void finish() {
+    std::lock_guard lock(mutex_);
+    ended_ = true;
+    queue_.clear();
+    pending_ = 0;
+  }
+
+ private:
+  void kick();
+
+  std::weak_ptr<Session> session_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> queue_;
+  std::size_t pending_ = 0;
+  bool ending_ = false;
+  bool ended_ = false;
+};
+
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<Shared> shared)
@@ -130,6 +197,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   // On the session's strand.
   void drain() {
     draining_ = true;
+    if (phase_ == Phase::streaming && out_stream_) return out_stream_->end();
     if (phase_ == Phase::idle) {
       beast::error_code ec;
       stream_.socket().cancel(ec);
@@ -139,7 +207,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   net::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
-  enum class Phase { idle, reading, busy, writing, closing };
+  enum class Phase { idle, reading, busy, writing, streaming, closing };
 
   bool draining() const { return draining_ || shared_->draining.load(); }
 
@@ -281,11 +349,19 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       return send(error_response(400, "the request target must be a path"));
     }
     if (shared_->log) path_ = exchange->path;
-    Responder responder([self = shared_from_this()](Response&& response) {
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->send(std::move(response));
-      });
-    });
+    Responder responder(
+        [self = shared_from_this()](Response&& response) {
+          net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+            self->send(std::move(response));
+          });
+        },
+        [self = shared_from_this()](Response&& head) -> std::shared_ptr<ResponseStream> {
+          auto stream = std::make_shared<Stream>(self->weak_from_this());
+          net::post(self->stream_.get_executor(), [self, stream, head = std::move(head)]() mutable {
+            self->begin_stream(stream, std::move(head));
+          });
+          return stream;
+        });
     responder_ = responder;
     ++requests_;
     if (shared_->options.handler_timeout.count() > 0) {
@@ -430,6 +506,107 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }
 
+  // A streamed answer (see server.hpp): its head now, then its body as it is queued, framed
+  // in chunks for HTTP/1.1 (a close ends it for 1.0). On the strand.
+  void begin_stream(const std::shared_ptr<Stream>& stream, Response head) {
+    if (phase_ != Phase::busy) return stream->finish();  // the client left, or 503 went out
+    deadline_.store(0, std::memory_order_relaxed);
+    responder_.reset();
+    stop_watching();
+    phase_ = Phase::streaming;
+    out_stream_ = stream;
+    chunked_ = version_ == 11;
+    head.version(version_);
+    head.keep_alive(false);
+    head.set(bhttp::field::server, "example-server");
+    head.set(bhttp::field::date, http_date());
+    head.body().clear();
+    if (chunked_) head.chunked(true);
+    status_ = head.result_int();
+    beast::error_code ec;
+    out_ = serialize_header(head, ec);
+    if (ec) return abort_stream();
+    writing_stream_ = true;
+    payload_ = 0;
+    stream_.expires_after(shared_->options.write_timeout);
+    net::async_write(stream_, net::buffer(out_),
+                     beast::bind_front_handler(&Session::on_stream_write, shared_from_this()));
+    watch_stream_reader();
+    if (draining()) stream->end();
+  }
+
+ public:
+  // Writes what the stream has queued, unless a write is under way. On the strand.
+  void pump() {
+    if (phase_ != Phase::streaming || writing_stream_) return;
+    bool ending = false;
+    auto pieces = out_stream_->take(ending);
+    out_.clear();
+    payload_ = 0;
+    for (const auto& piece : pieces) {
+      if (chunked_) {
+        char size[24];
+        const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+        out_.append(size, static_cast<std::size_t>(n));
+      }
+      out_ += piece;
+      if (chunked_) out_ += "\r\n";
+      payload_ += piece.size();
+    }
+    if (ending) {
+      if (chunked_) out_ += "0\r\n\r\n";
+      final_sent_ = true;
+    }
+    if (out_.empty()) {
+      if (ending) finish_stream();
+      return;
+    }
+    writing_stream_ = true;
+    stream_.expires_after(shared_->options.write_timeout);
+    net::async_write(stream_, net::buffer(out_),
+                     beast::bind_front_handler(&Session::on_stream_write, shared_from_this()));
+  }
+
+ private:
+  void on_stream_write(beast::error_code ec, std::size_t) {
+    writing_stream_ = false;
+    if (phase_ != Phase::streaming) return;
+    if (ec) return abort_stream();  // the client left, or did not read within the timeout
+    stream_.expires_never();
+    out_stream_->written(payload_);
+    payload_ = 0;
+    if (out_.capacity() > 64 * 1024) std::string().swap(out_);
+    if (final_sent_) return finish_stream();
+    pump();
+  }
+
+  // Nothing is expected from the client while it streams: reads only tell when it leaves
+  // (what it sends is dropped, up to kMaxDiscard). Raw socket reads, outside the stream's
+  // timer, which only bounds writes.
+  void watch_stream_reader() {
+    buffer_.clear();
+    stream_.socket().async_read_some(
+        buffer_.prepare(kFirstRead),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (self->phase_ != Phase::streaming) return;
+          self->discarded_ += n;
+          if (ec || self->discarded_ > kMaxDiscard) return self->abort_stream();
+          self->watch_stream_reader();
+        });
+  }
+
+  void finish_stream() {
+    out_stream_->finish();
+    log_request();
+    close(false);
+  }
+
+  void abort_stream() {
+    if (out_stream_) out_stream_->finish();
+    log_request();
+    close(false);
+  }
+
   void log_request() {
     if (!shared_->log) return;
     const auto micros =
@@ -489,7 +666,12 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::optional<Responder> responder_;   // of the request being handled
+  std::optional<Responder> responder_;  // of the request being handled
+  std::shared_ptr<Stream> out_stream_;  // of a streamed answer
+  std::size_t payload_ = 0;             // body bytes in the stream write under way
+  bool writing_stream_ = false;
+  bool chunked_ = false;
+  bool final_sent_ = false;
   std::atomic<Clock::rep> deadline_{0};  // its deadline (0: none)
   std::string out_;                      // the serialized header being written
   std::string body_;                     // and the body
@@ -512,6 +694,12 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   Clock::time_point started_{};
   std::size_t discarded_ = 0;
 };
+
+void HttpServer::Stream::kick() {
+  if (auto session = session_.lock()) {
+    net::post(session->executor(), [session] { session->pump(); });
+  }
+}
 
 // The whole 503 answer to a connection past the cap.
 std::string too_many_connections(std::size_t max_connections) {

@@ -8,7 +8,12 @@
 // with `Connection: close`), and a deadline on every handler (one sweep timer checks them,
 // rather than a timer per request). A client that closes its connection while its request
 // is handled has its answer abandoned (Responder::wanted). What a request means is the
-// Router's business. docs/RELIABILITY.md states these bounds and what they cost.
+// Router's business. A handler may answer with a stream instead (Responder::stream, for
+// server-sent events): the head goes out at once, the body follows chunked while the
+// connection is watched for the client leaving; no idle timeout applies while it streams
+// (its writer sends heartbeats), each write must finish within the write timeout, the
+// connection counts under the cap as any other, and a drain ends the stream cleanly.
+// docs/RELIABILITY.md states these bounds and what they cost.
 #pragma once
 
 #include "samples/http/access_log.hpp"
@@ -61,6 +66,7 @@ class HttpServer {
  private:
   struct Shared;
   class Session;
+  class Stream;
   class Listener;
   class Rejection;
   class Sweeper;
