@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
       std::make_shared<es::http::MetricsApi>(app->runtime().metrics(), projection, health);
   metrics_api->add_routes(*router);
   // The event browser (GET /ui/) and its live tail (GET /notifications/stream), whose
-  // heartbeats come at least twice per idle timeout (docs/OPERATIONS-browser.md).
+  // heartbeats come at least twice per idle timeout (docs/OPERATIONS.md, "Event browser").
   es::http::NotificationStreamOptions stream_options;
   stream_options.heartbeat = std::min<std::chrono::milliseconds>(std::chrono::seconds(15),
                                                                  server_options.idle_timeout / 2);

@@ -4,7 +4,7 @@
 // node hosting each: GET /ui/api/examples), and where one example lives in a cluster
 // (GET /cluster/locate/<id>). Placement is asked of the cluster router's view (its live
 // nodes) and computed with the normative rendezvous rule (actors/placement.hpp), so the
-// answer is what this node would route to. docs/OPERATIONS-browser.md documents them.
+// answer is what this node would route to. docs/OPERATIONS.md, "Event browser" documents them.
 #pragma once
 
 #include "persistence/record_manager.hpp"

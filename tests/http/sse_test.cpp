@@ -1,4 +1,4 @@
-// Why: GET /notifications/stream (server-sent events, docs/OPERATIONS-browser.md) end to
+// Why: GET /notifications/stream (server-sent events, docs/OPERATIONS.md, "Event browser") end to
 // end against the real server: new log items arrive within 2 s with the item JSON of GET
 // /notifications, a stream resumes with Last-Event-ID or ?start, bad requests get JSON
 // errors, heartbeats keep a stream open past the idle timeout, and a stream ends cleanly

@@ -18,10 +18,10 @@ inline bool tool_on_path(const std::string& tool) {
 
 }  // namespace es::test
 
-#define ES_SKIP_WITHOUT_TOOL(tool)                                                          \
-  do {                                                                                      \
-    if (!::es::test::tool_on_path(tool)) {                                                  \
+#define ES_SKIP_WITHOUT_TOOL(tool)                                                         \
+  do {                                                                                     \
+    if (!::es::test::tool_on_path(tool)) {                                                 \
       WARN("SKIPPED: " << (tool) << " is not on PATH (scripts/install-deps installs it)"); \
-      return;                                                                               \
-    }                                                                                       \
+      return;                                                                              \
+    }                                                                                      \
   } while (false)

@@ -1,5 +1,5 @@
 // The event browser of example-server (GET /ui/): plain JavaScript over the server's own
-// routes (docs/OPERATIONS-browser.md). Everything from the server is shown as text
+// routes (docs/OPERATIONS.md, "Event browser"). Everything from the server is shown as text
 // (textContent), never parsed as HTML.
 "use strict";
 
