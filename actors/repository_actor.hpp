@@ -94,13 +94,13 @@ typename RepositoryState<Binding>::Child& child_for(repository_pointer<Binding> 
   self->monitor(actor);
   if (!is_new) ++st.stats.recovered;
   st.ids.emplace(actor.address(), id);
-  auto& child =
-      st.children
-          .emplace(id, typename RepositoryState<Binding>::Child{actor, 0, completed,
-                                                                std::chrono::steady_clock::now()})
-          .first->second;
-  child.generation = st.generation;
-  child.lru = st.lru.insert(st.lru.end(), id);
+  typename RepositoryState<Binding>::Child fresh;
+  fresh.actor = actor;
+  fresh.completed = completed;
+  fresh.last_used = std::chrono::steady_clock::now();
+  fresh.generation = st.generation;
+  fresh.lru = st.lru.insert(st.lru.end(), id);
+  auto& child = st.children.emplace(id, std::move(fresh)).first->second;
   st.rt->live->fetch_add(1, std::memory_order_relaxed);
   if (st.placement && !st.placement->owns(to_string(id))) {
     // Served for a node whose view differs from ours; evicted as soon as it is idle.
