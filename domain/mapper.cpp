@@ -16,6 +16,20 @@ namespace {
 // Attribute values may nest up to 64 levels (HTTP_API.md); the envelope adds a few more.
 constexpr std::size_t kMaxStoredDepth = 128;
 
+// Canonical JSON writes every number as a double, so an integer field beyond +-(2^53-1)
+// would not encode back to the value read (found by tests/fuzz/stored_record_fuzz.cpp): such
+// a record is refused rather than decoded into values that change when stored again.
+constexpr std::int64_t kMaxExactInteger = (std::int64_t{1} << 53) - 1;
+
+bool exact_in_canonical_json(std::int64_t v) {
+  return v >= -kMaxExactInteger && v <= kMaxExactInteger;
+}
+
+[[noreturn]] void throw_not_exact(std::string_view name) {
+  throw RecordDecodingError("stored field '" + std::string(name) +
+                            "' is beyond +-(2^53-1), which canonical JSON cannot hold exactly");
+}
+
 std::string take_string(boost::json::object& o, std::string_view name) {
   auto it = o.find(name);
   if (it == o.end())
@@ -31,10 +45,11 @@ std::int64_t take_int(boost::json::object& o, std::string_view name) {
   if (it == o.end())
     throw RecordDecodingError("stored field '" + std::string(name) + "' is missing");
   const auto& v = it->value();
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-    return static_cast<std::int64_t>(v.get_uint64());
+  if (v.is_int64()) {
+    if (!exact_in_canonical_json(v.get_int64())) throw_not_exact(name);
+    return v.get_int64();
   }
+  if (v.is_uint64()) throw_not_exact(name);
   throw RecordDecodingError("stored field '" + std::string(name) + "' is not an integer");
 }
 
@@ -118,10 +133,11 @@ std::string envelope_string(const boost::json::value* v, const char* name) {
 
 std::int64_t envelope_int(const boost::json::value* v, const char* name) {
   const auto& value = require_envelope(v, name);
-  if (value.is_int64()) return value.get_int64();
-  if (value.is_uint64() && value.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-    return static_cast<std::int64_t>(value.get_uint64());
+  if (value.is_int64()) {
+    if (!exact_in_canonical_json(value.get_int64())) throw_not_exact(name);
+    return value.get_int64();
   }
+  if (value.is_uint64()) throw_not_exact(name);
   throw RecordDecodingError(std::string("stored field '") + name + "' is not an integer");
 }
 
@@ -212,6 +228,9 @@ std::optional<Event> EventMapper::from_canonical_text(std::string_view text,
   }
   auto& s = *scanned;
   if (*s.topic != record.topic || *s.originator_version < 0) return std::nullopt;
+  if (!exact_in_canonical_json(*s.originator_version) || !exact_in_canonical_json(*s.timestamp)) {
+    return std::nullopt;  // the general decoder refuses it
+  }
   int schema_version = 1;
   if (s.schema_version) {
     if (*s.schema_version < 1 || *s.schema_version > 1'000'000) return std::nullopt;

@@ -2,10 +2,9 @@
 #include "samples/http/example_api.hpp"
 
 #include "actors/error_code.hpp"
-#include "domain/uuid.hpp"
 #include "samples/http/example_bodies.hpp"
 #include "samples/http/representation.hpp"
-#include "samples/http/request_parsing.hpp"
+#include "samples/http/route_requests.hpp"
 
 #include <boost/beast/http/field.hpp>
 
@@ -50,27 +49,22 @@ namespace {
 // The lowercase id of the first path parameter; answers 400 and gives nothing when it is
 // not a UUID.
 std::optional<std::string> entity_id(const ExchangePtr& exchange, const Responder& respond) {
-  const auto& text = exchange->params.at(0);
-  auto id = parse_uuid(text);
-  if (!id) {
-    respond(error_response(400, "the entity id must be a UUID (8-4-4-4-12 hex digits)"));
+  try {
+    return parse_entity_id(exchange->params.at(0));
+  } catch (const BadRequest& e) {
+    respond(error_response(400, e.what()));
     return std::nullopt;
   }
-  return to_string(*id);
 }
 
 // The If-Match version (-1 when absent); answers 400 and gives nothing when malformed.
 std::optional<std::int64_t> if_match(const ExchangePtr& exchange, const Responder& respond) {
-  const auto& req = exchange->request;
-  const auto range = req.equal_range(bhttp::field::if_match);
-  if (range.first == range.second) return std::int64_t{-1};
-  std::optional<std::int64_t> version;
-  if (std::next(range.first) == range.second) version = parse_if_match(range.first->value());
-  if (!version) {
-    respond(error_response(400, "If-Match must be one quoted version, e.g. \"3\""));
+  try {
+    return parse_expected_version(exchange->request);
+  } catch (const BadRequest& e) {
+    respond(error_response(400, e.what()));
     return std::nullopt;
   }
-  return version;
 }
 
 }  // namespace
@@ -188,19 +182,11 @@ void ExampleApi::create(const ExchangePtr& exchange, const Responder& respond) {
 void ExampleApi::get(const ExchangePtr& exchange, const Responder& respond) {
   auto id = entity_id(exchange, respond);
   if (!id) return;
-  auto query = parse_query(exchange->query);
-  if (!query) return respond(error_response(400, "malformed percent-encoding in the query"));
   std::optional<std::int64_t> at;
-  for (const auto& [name, value] : *query) {
-    if (name != "at") continue;
-    if (at) return respond(error_response(400, "at is given more than once"));
-    at = parse_decimal_version(value);
-    if (!at) {
-      return respond(error_response(
-          400,
-          "at must be a decimal integer from 0 to 9223372036854775807 without sign or "
-          "leading zeros"));
-    }
+  try {
+    at = parse_at_query(exchange->query);
+  } catch (const BadRequest& e) {
+    return respond(error_response(400, e.what()));
   }
   auto self = shared_from_this();
   when_store_up(respond, [self, respond, id = std::move(*id), at] {
@@ -282,54 +268,14 @@ void ExampleApi::heartbeats(const ExchangePtr& exchange, const Responder& respon
 
 namespace {
 
-struct EventsQuery {
-  std::int64_t after = -1;  // -1: from the first event
-  std::int64_t limit = kMaxEventPage;
-};
-
-// ?after=V&limit=L of /events; answers 400 and gives nothing when malformed. Unknown
-// parameters are ignored, as GET /examples/<id> ignores all but `at`.
+// ?after=V&limit=L of /events; answers 400 and gives nothing when malformed.
 std::optional<EventsQuery> events_query(const ExchangePtr& exchange, const Responder& respond) {
-  auto query = parse_query(exchange->query);
-  if (!query) {
-    respond(error_response(400, "malformed percent-encoding in the query"));
+  try {
+    return parse_events_query(exchange->query, kMaxEventPage);
+  } catch (const BadRequest& e) {
+    respond(error_response(400, e.what()));
     return std::nullopt;
   }
-  EventsQuery out;
-  bool after_seen = false;
-  bool limit_seen = false;
-  for (const auto& [name, value] : *query) {
-    if (name == "after") {
-      if (after_seen) {
-        respond(error_response(400, "after is given more than once"));
-        return std::nullopt;
-      }
-      after_seen = true;
-      auto after = parse_decimal_version(value);
-      if (!after) {
-        respond(error_response(400,
-                               "after must be a decimal integer from 0 to 9223372036854775807 "
-                               "without sign or leading zeros"));
-        return std::nullopt;
-      }
-      out.after = *after;
-    } else if (name == "limit") {
-      if (limit_seen) {
-        respond(error_response(400, "limit is given more than once"));
-        return std::nullopt;
-      }
-      limit_seen = true;
-      auto limit = parse_decimal_version(value);
-      if (!limit || *limit < 1 || *limit > kMaxEventPage) {
-        respond(error_response(400, "limit must be a decimal integer from 1 to " +
-                                        std::to_string(kMaxEventPage) +
-                                        " without sign or leading zeros"));
-        return std::nullopt;
-      }
-      out.limit = *limit;
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -4,19 +4,12 @@
 #include "persistence/notification_log.hpp"
 #include "samples/example/example_read_model.hpp"
 #include "samples/http/representation.hpp"
-#include "samples/http/request_parsing.hpp"
+#include "samples/http/route_requests.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace es::http {
-
-namespace {
-
-constexpr std::size_t kMaxLimit = 1000;
-constexpr std::size_t kDefaultLimit = 20;
-
-}  // namespace
 
 ReadModelApi::ReadModelApi(std::shared_ptr<RecordManager> events,
                            std::shared_ptr<ExampleProjectionService> projection,
@@ -63,42 +56,22 @@ void ReadModelApi::read_when_store_up(const Responder& respond, F read) {
 }
 
 void ReadModelApi::notifications(const ExchangePtr& exchange, const Responder& respond) {
-  auto query = parse_query(exchange->query);
-  if (!query) return respond(error_response(400, "the query string is not valid"));
-  std::optional<std::int64_t> partition, start, limit;
-  for (const auto& [key, value] : *query) {
-    auto number = parse_decimal_version(value);
-    if (key == "partition") {
-      if (partition) return respond(error_response(400, "partition is given twice"));
-      if (!number) return respond(error_response(400, "partition must be a decimal integer"));
-      partition = number;
-    } else if (key == "start") {
-      if (start) return respond(error_response(400, "start is given twice"));
-      if (!number || *number < 1) {
-        return respond(error_response(400, "start must be a decimal integer >= 1"));
-      }
-      start = number;
-    } else if (key == "limit") {
-      if (limit) return respond(error_response(400, "limit is given twice"));
-      if (!number || *number < 1 || *number > static_cast<std::int64_t>(kMaxLimit)) {
-        return respond(error_response(400, "limit must be a decimal integer within 1..1000"));
-      }
-      limit = number;
-    } else {
-      return respond(error_response(400, "unknown query parameter '" + key + "'"));
-    }
+  NotificationsQuery query;
+  try {
+    query = parse_notifications_query(exchange->query);
+  } catch (const BadRequest& e) {
+    return respond(error_response(400, e.what()));
   }
-  if (!partition) return respond(error_response(400, "partition is required"));
-  if (*partition >= events_->partitions()) {
+  if (query.partition >= events_->partitions()) {
     return respond(error_response(
         400, "partition must be within 0.." + std::to_string(events_->partitions() - 1)));
   }
-  const int p = static_cast<int>(*partition);
-  const std::int64_t first = start.value_or(1);
-  const auto count = static_cast<std::size_t>(limit.value_or(kDefaultLimit));
+  const int p = static_cast<int>(query.partition);
+  const std::int64_t first = query.start;
+  const auto count = query.limit;
   auto events = events_;
   read_when_store_up(respond, [events, p, first, count] {
-    NotificationPage page = NotificationLog(events).page(p, first, count, kMaxLimit);
+    NotificationPage page = NotificationLog(events).page(p, first, count, kMaxNotificationLimit);
     boost::json::array items;
     for (const auto& n : page.items) {
       items.push_back({{"position", n.position},
@@ -121,18 +94,15 @@ void ReadModelApi::stats(const Responder& respond) {
 }
 
 void ReadModelApi::examples_with_foo(const ExchangePtr& exchange, const Responder& respond) {
-  auto query = parse_query(exchange->query);
-  if (!query) return respond(error_response(400, "the query string is not valid"));
-  std::optional<std::string> foo;
-  for (const auto& [key, value] : *query) {
-    if (key != "foo") return respond(error_response(400, "unknown query parameter '" + key + "'"));
-    if (foo) return respond(error_response(400, "foo is given twice"));
-    foo = value;
+  std::string foo;
+  try {
+    foo = parse_foo_query(exchange->query);
+  } catch (const BadRequest& e) {
+    return respond(error_response(400, e.what()));
   }
-  if (!foo) return respond(error_response(400, "GET /examples needs ?foo=<value>"));
   if (!projection_) return respond(error_response(503, "no projection runs in this server"));
   auto projection = projection_;
-  read_when_store_up(respond, [projection, foo = *foo] {
+  read_when_store_up(respond, [projection, foo = std::move(foo)] {
     boost::json::array ids;
     for (const auto& id : projection->ids_with_foo(foo)) ids.push_back(boost::json::string(id));
     return json_response(200, boost::json::serialize(boost::json::object{{"ids", std::move(ids)}}));
