@@ -164,6 +164,7 @@ RedisReply RedisConnection::follow(Pending& p, RedisReply reply) {
       // A multi-key command while its slot migrates: the keys come together again shortly.
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::milliseconds(200));
+      redirects = 0;  // a retry starts afresh (it may meet ASK again)
       auto& target = side_at(map_->master_of(p.slot));
       reply = target.command(p.args);
       written_.insert(&target);

@@ -194,3 +194,111 @@ TEST_CASE("Redis Cluster: kill -9 of a master under load with --replica-acks 1 l
   WARN("failover under load: " << ok.load() << " acknowledged PATCHes, " << refused.load()
                                << " refused (503) while the slot had no master");
 }
+
+TEST_CASE("Redis Cluster: a slot moved under load fails no request",
+          "[cluster][redis-cluster][resharding]") {
+  RedisClusterFixture cluster(temp_dir("redis-cluster"));
+  ServerProcess server({"--redis", cluster.url(), "--quiet"});
+  HttpClient client(server.port());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 32; ++i) {
+    auto created = client.post("/examples", "{\"foo\": \"f" + std::to_string(i) + "\"}");
+    REQUIRE(created.status == 201);
+    ids.push_back(id_of(created));
+  }
+  // The slot of the partition with the most entities moves to another master.
+  std::map<int, int> per_slot;
+  for (const auto& id : ids) ++per_slot[slot_of_entity(id)];
+  int slot = per_slot.begin()->first;
+  for (const auto& [s, n] : per_slot) {
+    if (n > per_slot[slot]) slot = s;
+  }
+  const int source = cluster.master_of(slot);
+  int target = 0;
+  for (int port : cluster.master_ports()) {
+    if (port != source) target = port;
+  }
+  REQUIRE(target > 0);
+  auto id_of_node = [&](int port) {
+    auto c = cluster.node(port);
+    return std::string(c.command({"CLUSTER", "MYID"}).str());
+  };
+  const std::string source_id = id_of_node(source), target_id = id_of_node(target);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::vector<std::string> failures;
+  std::mutex failures_mutex;
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t) {
+    load.emplace_back([&, t] {
+      HttpClient c(server.port(), 15s);
+      for (std::size_t i = static_cast<std::size_t>(t); !stop; i += 4) {
+        const auto& id = ids[i % ids.size()];
+        std::string problem;
+        try {
+          auto r = (i / 4) % 2 == 0
+                       ? c.patch("/examples/" + id, "{\"a\": " + std::to_string(i) + "}")
+                       : c.get("/examples/" + id);
+          if (r.status == 200) {
+            ++ok;
+            continue;
+          }
+          problem = std::to_string(r.status) + " " + r.body;
+        } catch (const std::exception& e) {
+          problem = e.what();
+          c.disconnect();
+        }
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(problem);
+      }
+    });
+  }
+  std::this_thread::sleep_for(500ms);
+  const std::string slot_text = std::to_string(slot);
+  auto on = [&](int port, const std::vector<std::string>& args) {
+    auto c = cluster.node(port);
+    RedisArgs a;
+    for (const auto& x : args) a.add(std::string_view(x));
+    auto r = c.command(a);
+    INFO(args[0] << " " << args[1] << ": " << r.str());
+    REQUIRE_FALSE(r.is_error());
+  };
+  on(target, {"CLUSTER", "SETSLOT", slot_text, "IMPORTING", source_id});
+  on(source, {"CLUSTER", "SETSLOT", slot_text, "MIGRATING", target_id});
+  int moved = 0;
+  for (;;) {
+    auto c = cluster.node(source);
+    auto keys = c.command({"CLUSTER", "GETKEYSINSLOT", slot_text, "1"});
+    REQUIRE(keys.view().is_array());
+    if (keys.size() == 0) break;
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < keys.size(); ++i) names.emplace_back(keys[i].str());
+    std::vector<std::string> migrate = {"MIGRATE", "127.0.0.1", std::to_string(target), "", "0",
+                                        "5000",    "KEYS"};
+    migrate.insert(migrate.end(), names.begin(), names.end());
+    on(source, migrate);
+    moved += static_cast<int>(names.size());
+    std::this_thread::sleep_for(200ms);  // requests meet the slot half moved
+  }
+  on(target, {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id});
+  on(source, {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id});
+  for (int port : cluster.master_ports()) {
+    if (port != source && port != target) {
+      on(port, {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id});
+    }
+  }
+  std::this_thread::sleep_for(1s);
+  stop = true;
+  for (auto& t : load) t.join();
+  CHECK(moved > 0);
+  CHECK(cluster.master_of(slot) == target);
+  CHECK(ok > 50);
+  std::lock_guard lock(failures_mutex);
+  INFO((failures.empty() ? std::string() : failures.front()));
+  CHECK(failures.empty());
+  for (const auto& id : ids) {
+    INFO("entity " << id);
+    CHECK(chain_problem(id, entries_on_master(cluster, id)) == "");
+  }
+}
