@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 free_pair() {  # a port below 55536 whose bus port (+10000) is free too
   while :; do
-    local p=$((20000 + RANDOM % 35000))
+    local p=$((12000 + RANDOM % 10700))  # the bus port stays below the ephemeral range
     if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null && ! (echo >/dev/tcp/127.0.0.1/$((p + 10000))) 2>/dev/null; then
       echo "$p"
       return

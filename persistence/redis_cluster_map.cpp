@@ -36,8 +36,7 @@ RedisClusterMap::RedisClusterMap(RedisUrl seed, RedisConnectionOptions options)
     : seed_(std::move(seed)), options_(options) {}
 
 RedisClusterMap::Mode RedisClusterMap::mode() const {
-  std::lock_guard lock(mutex_);
-  return mode_;
+  return mode_.load(std::memory_order_acquire);
 }
 
 std::uint64_t RedisClusterMap::refreshes() const {
@@ -58,17 +57,17 @@ RedisUrl RedisClusterMap::url_of(const std::string& address) const {
 
 RedisClusterMap::Mode RedisClusterMap::learn(RedisNodeConnection& seed) {
   std::lock_guard lock(mutex_);
-  if (mode_ != Mode::unknown) return mode_;
+  if (mode_ != Mode::unknown) return mode_.load();
   auto reply = seed.command({"CLUSTER", "SLOTS"});
   if (reply.is_error()) {
     if (is_unavailable_error(reply.str())) throw_redis_error(reply.view(), "reading the slot map");
     // "cluster support disabled", or CLUSTER not allowed (a proxy): one server as before.
     mode_ = Mode::standalone;
-    return mode_;
+    return Mode::standalone;
   }
-  mode_ = Mode::cluster;
   if (!read_slots_locked(seed)) stale_ = true;
-  return mode_;
+  mode_ = Mode::cluster;  // after the map: a thread that sees `cluster` finds it read
+  return Mode::cluster;
 }
 
 bool RedisClusterMap::read_slots_locked(RedisNodeConnection& node) {

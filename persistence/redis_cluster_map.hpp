@@ -9,6 +9,7 @@
 #include "persistence/redis_protocol.hpp"
 #include "persistence/redis_url.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -56,10 +57,10 @@ class RedisClusterMap {
   RedisUrl seed_;
   RedisConnectionOptions options_;
   mutable std::mutex mutex_;
-  Mode mode_ = Mode::unknown;
-  std::vector<std::string> masters_;  // slot order of their first range
-  std::vector<std::int16_t> owner_;   // per slot: index into masters_, -1 when unserved
-  std::vector<std::string> known_;    // every node seen (masters and replicas)
+  std::atomic<Mode> mode_{Mode::unknown};  // read without the lock on every command
+  std::vector<std::string> masters_;       // slot order of their first range
+  std::vector<std::int16_t> owner_;        // per slot: index into masters_, -1 when unserved
+  std::vector<std::string> known_;         // every node seen (masters and replicas)
   bool stale_ = false;
   std::uint64_t refreshes_ = 0;
   std::chrono::steady_clock::time_point last_refresh_{};

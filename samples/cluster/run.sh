@@ -67,12 +67,13 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 
 if [[ "${ES_REDIS_CLUSTER:-0}" == 1 ]]; then
   # A Redis Cluster of 3 masters and 3 replicas instead of one Redis (docs/CLUSTER.md "Redis
-  # Cluster"): ports below 55536 whose bus port (+10000) is free; the nodes find it from one URL.
+  # Cluster"): ports whose bus port (+10000) is free and below the ephemeral range; the nodes
+  # find it from one URL.
   command -v redis-cli >/dev/null || { echo "run.sh: redis-cli is missing" >&2; exit 1; }
   cluster_nodes=()
   for i in 0 1 2 3 4 5; do
     while :; do
-      p=$((20000 + RANDOM % 12000))
+      p=$((12000 + RANDOM % 10700))  # the bus port (+10000) stays below the ephemeral range
       if ! ss -ltnH "sport = :$p" | grep -q . && ! ss -ltnH "sport = :$((p + 10000))" | grep -q .; then
         break
       fi

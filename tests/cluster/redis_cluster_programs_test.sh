@@ -3,6 +3,7 @@
 # Cluster"): a private cluster of 3 masters and 3 replicas on loopback, then
 #   programs: example-sim (with its recovery check) and example-server + example-projector
 #             in catch-up and in consumer-group mode, each projection applying every event.
+# Ports: 12000-22700, bus ports (+10000) below the ephemeral range.
 # Usage: redis_cluster_programs_test.sh programs BIN_DIR WORK_DIR
 set -uo pipefail
 source "$(dirname "$0")/../support/scenario.sh" "$@"
@@ -20,7 +21,7 @@ port_free() { ! (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 nodes=()
 for i in 0 1 2 3 4 5; do
   while :; do
-    p=$((20000 + RANDOM % 35000))
+    p=$((12000 + RANDOM % 10700))  # the bus port (+10000) stays below the ephemeral range
     port_free "$p" && port_free $((p + 10000)) && break
   done
   mkdir -p "$work/redis-$i"

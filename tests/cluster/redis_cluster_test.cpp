@@ -105,10 +105,22 @@ TEST_CASE("Redis Cluster: example-server on any node, entities over every master
   CHECK(logged == 3 * ids.size());
 }
 
-TEST_CASE("Redis Cluster: kill -9 of a master under load with --replica-acks 1 loses nothing",
-          "[cluster][redis-cluster][failover]") {
+namespace {
+
+struct FailoverOutcome {
+  int acknowledged = 0;  // PATCHes answered 200
+  int refused = 0;       // answered otherwise (503 while the slot had no master)
+  int lost = 0;          // acknowledged events missing after the promotion
+};
+
+// kill -9 of the master with the most entities while 4 clients PATCH; checks that every entity
+// of the lost master answers within 10 s of its replica's promotion and that every chain
+// verifies; counts the acknowledged events missing afterwards.
+FailoverOutcome failover_under_load(int replica_acks) {
+  FailoverOutcome outcome;
   RedisClusterFixture cluster(temp_dir("redis-cluster"));
-  ServerProcess server({"--redis", cluster.url(), "--quiet", "--replica-acks", "1"});
+  ServerProcess server(
+      {"--redis", cluster.url(), "--quiet", "--replica-acks", std::to_string(replica_acks)});
   HttpClient client(server.port());
   std::vector<std::string> ids;
   for (int i = 0; i < 48; ++i) {
@@ -183,16 +195,38 @@ TEST_CASE("Redis Cluster: kill -9 of a master under load with --replica-acks 1 l
   std::this_thread::sleep_for(1s);  // more load on the new master
   stop = true;
   for (auto& t : load) t.join();
-  // Every acknowledged event is stored, on the master serving its slot now.
+  // The acknowledged events stored, on the master serving their slot now.
   for (const auto& id : ids) {
     INFO("entity " << id);
     const auto entries = entries_on_master(cluster, id);
-    CHECK(static_cast<int>(entries.size()) >= acked[id].load());
+    outcome.lost += std::max(0, acked[id].load() - static_cast<int>(entries.size()));
     CHECK(chain_problem(id, entries) == "");
   }
-  CHECK(ok > 100);
-  WARN("failover under load: " << ok.load() << " acknowledged PATCHes, " << refused.load()
-                               << " refused (503) while the slot had no master");
+  outcome.acknowledged = ok;
+  outcome.refused = refused;
+  return outcome;
+}
+
+}  // namespace
+
+TEST_CASE("Redis Cluster: kill -9 of a master under load with --replica-acks 1 loses nothing",
+          "[cluster][redis-cluster][failover]") {
+  const auto outcome = failover_under_load(1);
+  CHECK(outcome.acknowledged > 100);
+  CHECK(outcome.lost == 0);
+  WARN("failover under load, --replica-acks 1: "
+       << outcome.acknowledged << " acknowledged PATCHes, " << outcome.refused
+       << " refused (503) while the slot had no master, " << outcome.lost << " lost");
+}
+
+// A measurement for docs/CLUSTER.md, not a pass/fail check: what --replica-acks 0 loses.
+TEST_CASE("Redis Cluster: kill -9 of a master under load with --replica-acks 0 (measure)",
+          "[.][redis-cluster-measure]") {
+  const auto outcome = failover_under_load(0);
+  CHECK(outcome.acknowledged > 100);
+  WARN("failover under load, --replica-acks 0: " << outcome.acknowledged
+                                                 << " acknowledged PATCHes, " << outcome.lost
+                                                 << " acknowledged events lost");
 }
 
 TEST_CASE("Redis Cluster: a slot moved under load fails no request",

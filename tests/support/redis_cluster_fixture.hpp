@@ -48,7 +48,9 @@ inline bool loopback_port_free(int port) {
 inline int cluster_port() {
   static std::mt19937 random(static_cast<unsigned>(::getpid()) ^
                              static_cast<unsigned>(std::random_device{}()));
-  std::uniform_int_distribution<int> pick(20000, 55000);
+  // Both ports below the kernel's ephemeral range (32768 up): a port there may be the local
+  // end of someone's outgoing connection, which a listener probe does not see.
+  std::uniform_int_distribution<int> pick(12000, 22700);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const int port = pick(random);
     if (loopback_port_free(port) && loopback_port_free(port + 10000)) return port;
