@@ -1,353 +1,193 @@
-// Why: the one place that speaks to hiredis; see redis_connection.hpp. Error messages name
-// the server by its masked URL and never include command arguments (they hold event data).
+// Why: see redis_connection.hpp. Error messages name servers by masked URLs or addresses and
+// never include command arguments (they hold event data).
 #include "persistence/redis_connection.hpp"
 
 #include "domain/errors.hpp"
-
-#include <hiredis/hiredis.h>
-
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
+#include "persistence/redis_cluster_redirect.hpp"
+#include "persistence/redis_cluster_slot.hpp"
+#include "persistence/redis_command_key.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
 #include <thread>
 
 namespace es {
 namespace {
 
-timeval to_timeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
-  tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
-  return tv;
+// Redirects followed for one command before giving up (a map in flux settles in one or two).
+constexpr int kMaxRedirects = 5;
+
+std::string address_of(const RedisUrl& url) {
+  return url.host + ":" + std::to_string(url.port);
 }
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-// hiredis writes with write(2): a write to a connection the server has just closed raises
-// SIGPIPE, which would end the whole process. While this guard lives, SIGPIPE is blocked in
-// the calling thread (the signal goes to the writing thread), and one raised meanwhile is
-// consumed; the write then fails with EPIPE and becomes a StoreUnavailable.
-class SigpipeGuard {
- public:
-  SigpipeGuard() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigemptyset(&pending);
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
-  }
-  ~SigpipeGuard() {
-    if (!blocked_) return;
-    if (!was_pending_) {
-      sigset_t pending;
-      sigemptyset(&pending);
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) == 1) {
-        timespec zero{};
-        while (sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
-        }
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-
- private:
-  sigset_t pipe_{};
-  sigset_t old_{};
-  bool was_pending_ = false;
-  bool blocked_ = false;
-};
 
 }  // namespace
 
-// --- RedisArgs ---
-
-RedisArgs::RedisArgs(std::initializer_list<std::string_view> args) {
-  reserve(args.size());
-  for (auto a : args) add(a);
-}
-
-RedisArgs& RedisArgs::add(std::string_view arg) {
-  pointers_.push_back(arg.data() == nullptr ? "" : arg.data());
-  lengths_.push_back(arg.size());
-  offsets_.push_back(0);
-  bytes_ += arg.size();
-  return *this;
-}
-
-RedisArgs& RedisArgs::add_copy(std::string_view arg) {
-  pointers_.push_back(nullptr);
-  lengths_.push_back(arg.size());
-  offsets_.push_back(owned_.size());
-  owned_.append(arg.data(), arg.size());
-  bytes_ += arg.size();
-  return *this;
-}
-
-RedisArgs& RedisArgs::add(std::int64_t number) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
-  (void)ec;
-  return add_copy(std::string_view(buf, static_cast<std::size_t>(end - buf)));
-}
-
-const char* const* RedisArgs::argv() const {
-  resolved_.resize(pointers_.size());
-  for (std::size_t i = 0; i < pointers_.size(); ++i) {
-    resolved_[i] = pointers_[i] != nullptr ? pointers_[i] : owned_.data() + offsets_[i];
-  }
-  return resolved_.data();
-}
-
-// --- replies ---
-
-RedisReplyView::Kind RedisReplyView::kind() const {
-  if (reply_ == nullptr) return Kind::nil;
-  switch (reply_->type) {
-    case REDIS_REPLY_STRING:
-      return Kind::string;
-    case REDIS_REPLY_ARRAY:
-      return Kind::array;
-    case REDIS_REPLY_INTEGER:
-      return Kind::integer;
-    case REDIS_REPLY_STATUS:
-      return Kind::status;
-    case REDIS_REPLY_ERROR:
-      return Kind::error;
-    default:
-      return Kind::nil;
-  }
-}
-
-std::string_view RedisReplyView::str() const {
-  if (reply_ == nullptr || reply_->str == nullptr) return {};
-  switch (reply_->type) {
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-    case REDIS_REPLY_ERROR:
-      return std::string_view(reply_->str, reply_->len);
-    default:
-      return {};
-  }
-}
-
-long long RedisReplyView::integer() const {
-  return reply_ != nullptr && reply_->type == REDIS_REPLY_INTEGER ? reply_->integer : 0;
-}
-
-std::size_t RedisReplyView::size() const {
-  return reply_ != nullptr && reply_->type == REDIS_REPLY_ARRAY ? reply_->elements : 0;
-}
-
-RedisReplyView RedisReplyView::operator[](std::size_t i) const {
-  if (i >= size()) return RedisReplyView(nullptr);
-  return RedisReplyView(reply_->element[i]);
-}
-
-RedisReply::RedisReply(redisReply* reply) : reply_(reply) {}
-
-void RedisReply::Free::operator()(redisReply* r) const {
-  freeReplyObject(r);
-}
-
-// --- errors ---
-
-bool is_unavailable_error(std::string_view error) {
-  for (std::string_view code : {"LOADING", "BUSY", "OOM", "READONLY", "MASTERDOWN", "TRYAGAIN",
-                                "CLUSTERDOWN", "NOREPLICAS", "MISCONF"}) {
-    if (starts_with(error, code) && (error.size() == code.size() || error[code.size()] == ' ')) {
-      return true;
-    }
-  }
-  return false;
-}
-
-void throw_redis_error(const RedisReplyView& reply, const std::string& context) {
-  // Server error texts name the command or the problem, not the arguments; cut them short.
-  std::string text(reply.str().substr(0, 200));
-  if (reply.kind() != RedisReplyView::Kind::error) text = "unexpected reply type";
-  if (is_unavailable_error(text))
-    throw StoreUnavailable(context + ": Redis cannot serve now: " + text);
-  throw Error(context + ": Redis error: " + text);
-}
-
 // --- RedisConnection ---
 
-RedisConnection::RedisConnection(RedisUrl url, RedisConnectionOptions options)
-    : url_(std::move(url)), options_(options) {}
+RedisConnection::RedisConnection(RedisUrl url, RedisConnectionOptions options,
+                                 std::shared_ptr<RedisClusterMap> map)
+    : url_(std::move(url)),
+      options_(options),
+      map_(map ? std::move(map) : std::make_shared<RedisClusterMap>(url_, options_)),
+      seed_(url_, options_) {}
 
-RedisConnection::~RedisConnection() {
-  disconnect();
+RedisConnection::~RedisConnection() = default;
+
+bool RedisConnection::clustered() {
+  auto mode = map_->mode();
+  if (mode == RedisClusterMap::Mode::unknown) mode = map_->learn(seed_);
+  return mode == RedisClusterMap::Mode::cluster;
 }
 
-void RedisConnection::disconnect() {
-  if (context_ != nullptr) {
-    redisFree(context_);
-    context_ = nullptr;
-  }
-  pending_ = 0;
-  unsent_ = false;
-}
-
-void RedisConnection::fail_io(const char* what) {
-  std::string reason = "connection lost";
-  if (context_ != nullptr) {
-    const std::string_view text = context_->errstr;
-    if (context_->err == REDIS_ERR_IO &&
-        (errno == EAGAIN || errno == EWOULDBLOCK ||
-         text.find("temporarily unavailable") != std::string_view::npos)) {
-      reason = "no reply within " + std::to_string(options_.command_timeout.count()) + " ms";
-    } else if (context_->err == REDIS_ERR_EOF) {
-      reason = "server closed the connection";
-    } else if (context_->errstr[0] != '\0') {
-      reason = context_->errstr;
-    }
-  }
-  disconnect();
-  throw StoreUnavailable("Redis at " + url_.to_string() + ": " + what + " failed: " + reason);
-}
-
-bool RedisConnection::peer_closed() const {
-  // Between commands nothing may be readable: readable means EOF, an error or garbage.
-  pollfd p{};
-  p.fd = context_->fd;
-  p.events = POLLIN;
-  int n = ::poll(&p, 1, 0);
-  if (n < 0) return errno != EINTR;
-  if (n == 0) return false;
-  return (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0;
+bool RedisConnection::is_cluster() {
+  return clustered();
 }
 
 void RedisConnection::connect() {
-  if (context_ != nullptr) return;
-  if (failed_connects_ > 0) {
-    auto now = std::chrono::steady_clock::now();
-    if (now < next_attempt_) std::this_thread::sleep_for(next_attempt_ - now);
-  }
-  auto note_failure = [&] {
-    ++failed_connects_;
-    auto delay = options_.backoff_initial;
-    for (int i = 1; i < failed_connects_ && delay < options_.backoff_max; ++i) delay *= 2;
-    delay = std::min(delay, options_.backoff_max);
-    next_attempt_ = std::chrono::steady_clock::now() + delay;
-  };
-
-  redisContext* c =
-      redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(options_.connect_timeout));
-  if (c == nullptr || c->err) {
-    std::string reason = c == nullptr ? "out of memory" : c->errstr;
-    if (c != nullptr) redisFree(c);
-    note_failure();
-    throw StoreUnavailable("cannot connect to Redis at " + url_.to_string() + ": " + reason);
-  }
-  if (redisSetTimeout(c, to_timeval(options_.command_timeout)) != REDIS_OK) {
-    redisFree(c);
-    note_failure();
-    throw StoreUnavailable("cannot set timeouts on the connection to " + url_.to_string());
-  }
-  redisEnableKeepAlive(c);
-  context_ = c;
-  pending_ = 0;
-
-  // AUTH and SELECT in one round trip, then PING to learn whether the server needs a password.
-  std::vector<RedisArgs> setup;
-  if (!url_.password.empty()) {
-    RedisArgs auth{"AUTH"};
-    if (!url_.user.empty()) auth.add(url_.user);
-    auth.add(url_.password);
-    setup.push_back(std::move(auth));
-  }
-  if (url_.db != 0) {
-    RedisArgs select{"SELECT"};
-    select.add(std::int64_t{url_.db});
-    setup.push_back(std::move(select));
-  }
-  setup.push_back(RedisArgs{"PING"});
-  std::vector<RedisReply> replies;
-  try {
-    replies = pipeline(setup);
-  } catch (const StoreUnavailable&) {
-    note_failure();
-    throw;
-  }
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    if (!replies[i].is_error()) continue;
-    std::string text(replies[i].str().substr(0, 200));
-    disconnect();
-    note_failure();
-    if (is_unavailable_error(text)) {
-      throw StoreUnavailable("Redis at " + url_.to_string() + " cannot serve now: " + text);
-    }
-    const bool auth_step = !url_.password.empty() && i == 0;
-    if (auth_step || starts_with(text, "NOAUTH") || starts_with(text, "WRONGPASS")) {
-      throw ConfigurationError(
-          "Redis authentication failed at " + url_.to_string() + ": " + text +
-          (url_.password.empty() ? " (the server requires a password)" : " (check the password)"));
-    }
-    throw ConfigurationError("Redis at " + url_.to_string() +
-                             " refused the connection setup: " + text);
-  }
-  failed_connects_ = 0;
+  // The URL's node only: whether it is a cluster is learnt with the first command.
+  if (map_->mode() != RedisClusterMap::Mode::cluster) seed_.connect();
 }
 
-void RedisConnection::ensure_connected() {
-  if (context_ != nullptr && pending_ == 0 && peer_closed()) disconnect();
-  if (context_ == nullptr) connect();
+void RedisConnection::disconnect() {
+  seed_.disconnect();
+  nodes_.clear();
+  side_.clear();
+  pending_.clear();
+  written_.clear();
+}
+
+std::size_t RedisConnection::pending() const {
+  return map_->mode() == RedisClusterMap::Mode::cluster ? pending_.size() : seed_.pending();
+}
+
+RedisNodeConnection& RedisConnection::node_at(const std::string& address) {
+  auto& node = nodes_[address];
+  if (!node) node = std::make_unique<RedisNodeConnection>(map_->url_of(address), options_);
+  return *node;
+}
+
+RedisNodeConnection& RedisConnection::side_at(const std::string& address) {
+  auto& node = side_[address];
+  if (!node) node = std::make_unique<RedisNodeConnection>(map_->url_of(address), options_);
+  return *node;
+}
+
+void RedisConnection::lost(const StoreUnavailable& error) {
+  // A node failed: the map may be out of date (a failover), and replies still due on other
+  // nodes are out of step with the caller. Start afresh.
+  map_->invalidate();
+  disconnect();
+  throw error;
 }
 
 void RedisConnection::append(const RedisArgs& args) {
-  if (pending_ == 0) ensure_connected();
-  if (context_ == nullptr) connect();
-  if (redisAppendCommandArgv(context_, static_cast<int>(args.size()),
-                             const_cast<const char**>(args.argv()), args.lengths()) != REDIS_OK) {
-    fail_io("sending a command");
+  if (!clustered()) {
+    seed_.append(args);
+    return;
   }
-  ++pending_;
-  unsent_ = true;
-}
-
-RedisReply RedisConnection::read_reply() {
-  if (context_ == nullptr || pending_ == 0) {
-    throw Error("Redis connection: read_reply() without a pending command");
+  Pending p;
+  const auto scope = command_scope(args);
+  if (scope == CommandScope::every_master) {
+    p.ready = on_every_master(args);
+    pending_.push_back(std::move(p));
+    return;
   }
-  void* reply = nullptr;
-  int status = REDIS_OK;
-  if (unsent_) {
-    // The first read sends the appended commands.
-    SigpipeGuard guard;
-    status = redisGetReply(context_, &reply);
-    unsent_ = false;
-  } else {
-    status = redisGetReply(context_, &reply);
+  try {
+    if (scope == CommandScope::keyed) {
+      p.slot = redis_key_slot(*routing_key(args));
+      p.node = &node_at(map_->master_of(p.slot));
+      written_.insert(p.node);
+    } else {
+      // Keyless: any master, or the URL's node while the cluster has no slots assigned.
+      const auto masters = map_->masters();
+      p.node = masters.empty() ? &seed_ : &node_at(masters.front());
+    }
+    p.args = owned_copy(args);
+    p.node->append(p.args);
+  } catch (const StoreUnavailable& e) {
+    lost(e);
   }
-  if (status != REDIS_OK || reply == nullptr) {
-    if (reply != nullptr) freeReplyObject(reply);
-    fail_io("reading a reply");
-  }
-  --pending_;
-  return RedisReply(static_cast<redisReply*>(reply));
+  pending_.push_back(std::move(p));
 }
 
 void RedisConnection::flush() {
-  if (context_ == nullptr || !unsent_) return;
-  SigpipeGuard guard;
-  int done = 0;
-  do {
-    if (redisBufferWrite(context_, &done) != REDIS_OK) fail_io("sending a command");
-  } while (!done);
-  unsent_ = false;
+  if (!clustered()) {
+    seed_.flush();
+    return;
+  }
+  try {
+    seed_.flush();
+    for (auto& [address, node] : nodes_) node->flush();
+  } catch (const StoreUnavailable& e) {
+    lost(e);
+  }
+}
+
+RedisReply RedisConnection::read_reply() {
+  if (map_->mode() != RedisClusterMap::Mode::cluster) return seed_.read_reply();
+  if (pending_.empty()) throw Error("Redis connection: read_reply() without a pending command");
+  Pending p = std::move(pending_.front());
+  pending_.pop_front();
+  if (p.ready) return std::move(*p.ready);
+  try {
+    // Everything appended goes out before the first wait: the masters work in parallel.
+    seed_.flush();
+    for (auto& [address, node] : nodes_) node->flush();
+    auto reply = p.node->read_reply();
+    return follow(p, std::move(reply));
+  } catch (const StoreUnavailable& e) {
+    lost(e);
+  }
+}
+
+RedisReply RedisConnection::follow(Pending& p, RedisReply reply) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.command_timeout;
+  auto pause = std::chrono::milliseconds(5);
+  for (int redirects = 0; reply.is_error();) {
+    const auto text = reply.str();
+    if (auto redirect = parse_redirect(text)) {
+      if (++redirects > kMaxRedirects) return reply;
+      auto& target = side_at(redirect->address);
+      if (redirect->kind == RedisRedirect::Kind::moved) {
+        map_->moved(redirect->slot, redirect->address);
+        reply = target.command(p.args);
+      } else {
+        target.append(RedisArgs{"ASKING"});
+        target.append(p.args);
+        target.read_reply();  // OK
+        reply = target.read_reply();
+      }
+      written_.insert(&target);
+      continue;
+    }
+    if (is_tryagain(text) && p.slot >= 0 && std::chrono::steady_clock::now() + pause < deadline) {
+      // A multi-key command while its slot migrates: the keys come together again shortly.
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(200));
+      redirects = 0;  // a retry starts afresh (it may meet ASK again)
+      auto& target = side_at(map_->master_of(p.slot));
+      reply = target.command(p.args);
+      written_.insert(&target);
+      continue;
+    }
+    if (means_map_changed(text)) map_->invalidate();
+    return reply;
+  }
+  return reply;
+}
+
+RedisReply RedisConnection::on_every_master(const RedisArgs& args) {
+  std::optional<RedisReply> first;
+  try {
+    for (const auto& master : map_->masters()) {
+      auto reply = side_at(master).command(args);
+      if (!first || (reply.is_error() && !first->is_error())) first = std::move(reply);
+    }
+  } catch (const StoreUnavailable& e) {
+    lost(e);
+  }
+  if (!first) throw StoreUnavailable("the Redis Cluster has no master");
+  return std::move(*first);
 }
 
 RedisReply RedisConnection::command(const RedisArgs& args) {
@@ -363,11 +203,45 @@ std::vector<RedisReply> RedisConnection::pipeline(const std::vector<RedisArgs>& 
   return replies;
 }
 
+std::vector<std::string> RedisConnection::masters() {
+  if (!clustered()) return {address_of(url_)};
+  return map_->masters();
+}
+
+RedisReply RedisConnection::command_on(const std::string& master, const RedisArgs& args) {
+  if (!clustered()) return seed_.command(args);
+  try {
+    return side_at(master).command(args);
+  } catch (const StoreUnavailable& e) {
+    lost(e);
+  }
+}
+
+long long RedisConnection::wait_for_replicas(int replicas, std::chrono::milliseconds timeout) {
+  RedisArgs wait{"WAIT"};
+  wait.add(static_cast<std::int64_t>(replicas)).add(static_cast<std::int64_t>(timeout.count()));
+  auto check = [](const RedisReply& r) {
+    if (r.is_error()) throw_redis_error(r.view(), "waiting for replica acknowledgements");
+    return r.integer();
+  };
+  if (!clustered()) return check(seed_.command(wait));
+  long long fewest = replicas;
+  try {
+    for (auto* node : written_) node->append(wait);
+    for (auto* node : written_) fewest = std::min(fewest, check(node->read_reply()));
+  } catch (const StoreUnavailable& e) {
+    lost(e);
+  }
+  written_.clear();
+  return fewest;
+}
+
 // --- RedisPool ---
 
 RedisPool::RedisPool(RedisUrl url, RedisConnectionOptions options, std::size_t max_connections)
     : url_(std::move(url)),
       options_(options),
+      map_(std::make_shared<RedisClusterMap>(url_, options_)),
       max_connections_(std::max<std::size_t>(1, max_connections)) {}
 
 RedisPool::RedisPool(const std::string& url, RedisConnectionOptions options,
@@ -396,7 +270,7 @@ RedisPool::Lease RedisPool::acquire() {
   }
   ++created_;
   lock.unlock();
-  return Lease(this, std::make_unique<RedisConnection>(url_, options_));
+  return Lease(this, std::make_unique<RedisConnection>(url_, options_, map_));
 }
 
 void RedisPool::release(std::unique_ptr<RedisConnection> connection) {

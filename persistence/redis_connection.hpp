@@ -1,168 +1,108 @@
-// Why: the Redis stores need blocking request/reply with hard time limits, reconnection
-// after a server restart and pipelining (many commands per round trip); hiredis 0.14's
-// synchronous API offers the pieces, and this wrapper puts them together once: RAII for
-// contexts and replies, timeouts on every network call, AUTH/SELECT on connect, bounded
-// exponential backoff, es::StoreUnavailable instead of hangs, and a small thread-safe pool.
-// The hiredis types stay out of this header.
+// Why: the Redis stores need blocking request/reply with hard time limits and pipelining,
+// on a single Redis and on a Redis Cluster alike, without knowing which one they talk to.
+// RedisConnection is what they use: on a single Redis it is one RedisNodeConnection to the
+// URL's server; on a cluster node it routes every command to the master of its key's slot
+// (one node connection per master, made on demand), follows MOVED and ASK redirects, retries
+// TRYAGAIN within the command timeout, and reads the slot map again when a node fails, so a
+// promoted replica serves without a restart. RedisPool shares connections between threads.
 #pragma once
 
+#include "persistence/redis_cluster_map.hpp"
+#include "persistence/redis_node_connection.hpp"
+#include "persistence/redis_protocol.hpp"
 #include "persistence/redis_url.hpp"
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <cstdint>
+#include <deque>
+#include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-struct redisContext;  // hiredis
-struct redisReply;    // hiredis
-
 namespace es {
 
-struct RedisConnectionOptions {
-  std::chrono::milliseconds connect_timeout{2000};
-  // Limit of every single read or write on the socket once connected.
-  std::chrono::milliseconds command_timeout{5000};
-  // After a failed connect, the next attempt waits initial, 2x, 4x, ... up to max.
-  std::chrono::milliseconds backoff_initial{50};
-  std::chrono::milliseconds backoff_max{1000};
-};
+class StoreUnavailable;
 
-// The arguments of one command. Views are kept as given (the caller keeps the strings alive
-// until the command is sent); add_copy() and add(number) keep their own copy in one internal
-// buffer, resolved to pointers only when the command is sent (so moves and copies are safe).
-class RedisArgs {
- public:
-  RedisArgs() = default;
-  RedisArgs(std::initializer_list<std::string_view> args);
-
-  RedisArgs& add(std::string_view arg);
-  RedisArgs& add(const char* arg) { return add(std::string_view(arg)); }
-  RedisArgs& add(std::string&&) = delete;  // would dangle: use add_copy
-  RedisArgs& add_copy(std::string_view arg);
-  RedisArgs& add(std::int64_t number);
-  void reserve(std::size_t args) {
-    pointers_.reserve(args);
-    lengths_.reserve(args);
-  }
-
-  std::size_t size() const { return pointers_.size(); }
-  // Bytes of the arguments, for sizing batches.
-  std::size_t bytes() const { return bytes_; }
-  // Valid until this object changes.
-  const char* const* argv() const;
-  const std::size_t* lengths() const { return lengths_.data(); }
-
- private:
-  std::vector<const char*> pointers_;  // nullptr: owned, at the offset in offsets_
-  std::vector<std::size_t> lengths_;
-  std::vector<std::size_t> offsets_;  // per argument (only read for owned ones)
-  std::string owned_;
-  mutable std::vector<const char*> resolved_;
-  std::size_t bytes_ = 0;
-};
-
-// A non-owning view of one reply (or of an element of an array reply).
-class RedisReplyView {
- public:
-  enum class Kind { string, array, integer, nil, status, error };
-
-  explicit RedisReplyView(const redisReply* reply) : reply_(reply) {}
-
-  Kind kind() const;
-  bool is_error() const { return kind() == Kind::error; }
-  bool is_nil() const { return kind() == Kind::nil; }
-  bool is_array() const { return kind() == Kind::array; }
-  // The text of a string, status or error reply (empty for other kinds).
-  std::string_view str() const;
-  // An integer reply's value (0 for other kinds).
-  long long integer() const;
-  // Elements of an array reply (0 for other kinds).
-  std::size_t size() const;
-  RedisReplyView operator[](std::size_t i) const;
-
- private:
-  const redisReply* reply_;
-};
-
-// An owned reply: freed with freeReplyObject when it goes.
-class RedisReply {
- public:
-  RedisReply() = default;
-  explicit RedisReply(redisReply* reply);
-  RedisReply(RedisReply&&) noexcept = default;
-  RedisReply& operator=(RedisReply&&) noexcept = default;
-
-  RedisReplyView view() const { return RedisReplyView(reply_.get()); }
-  RedisReplyView::Kind kind() const { return view().kind(); }
-  bool is_error() const { return view().is_error(); }
-  bool is_nil() const { return view().is_nil(); }
-  std::string_view str() const { return view().str(); }
-  long long integer() const { return view().integer(); }
-  std::size_t size() const { return view().size(); }
-  RedisReplyView operator[](std::size_t i) const { return view()[i]; }
-
- private:
-  struct Free {
-    void operator()(redisReply* r) const;
-  };
-  std::unique_ptr<redisReply, Free> reply_;
-};
-
-// One connection to one Redis server; not thread-safe (the pool hands each to one user at a
-// time). It connects lazily, and again on the next use after a failure (after a backoff
-// delay when connecting itself failed). Every network failure or timeout throws
-// es::StoreUnavailable and drops the connection; error replies are returned as replies.
-// A wrong password or an unusable database throws es::ConfigurationError.
+// Not thread-safe (the pool hands each to one user at a time). Network failures and timeouts
+// throw es::StoreUnavailable; error replies are returned as replies (a redirect only when it
+// could not be followed).
 class RedisConnection {
  public:
-  explicit RedisConnection(RedisUrl url, RedisConnectionOptions options = {});
+  // `map`: the slot map shared with the other connections of a pool; nothing: its own.
+  explicit RedisConnection(RedisUrl url, RedisConnectionOptions options = {},
+                           std::shared_ptr<RedisClusterMap> map = {});
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // One command, one round trip.
+  // One command, one round trip (more when redirected).
   RedisReply command(const RedisArgs& args);
   RedisReply command(std::initializer_list<std::string_view> args) {
     return command(RedisArgs(args));
   }
 
   // Pipelining: append N commands (nothing is sent yet), then read N replies in order; the
-  // first read sends everything. A connection returned to the pool with unread replies is
-  // dropped, so an exception between the two halves leaves no confusion behind.
+  // first read sends everything (to every master concerned, which work in parallel). A
+  // connection returned to the pool with unread replies is dropped.
   void append(const RedisArgs& args);
   RedisReply read_reply();
-  // Sends what append() buffered now, without waiting for a reply: the server works on it
-  // while the caller handles earlier replies.
+  // Sends what append() buffered now, without waiting for a reply.
   void flush();
-  std::size_t pending() const { return pending_; }
+  std::size_t pending() const;
   // append() each, then read every reply.
   std::vector<RedisReply> pipeline(const std::vector<RedisArgs>& commands);
 
-  // Connects now if not connected (normally implicit).
+  // Connects to the URL's node now if not connected (normally implicit).
   void connect();
-  bool connected() const { return context_ != nullptr; }
-  // Drops the connection (the next use reconnects).
+  bool connected() const { return seed_.connected() || !nodes_.empty(); }
+  // Drops every connection (the next use reconnects).
   void disconnect();
   const RedisUrl& url() const { return url_; }
 
+  // Whether the server is a Redis Cluster node (learnt on first use).
+  bool is_cluster();
+  // The masters ("host:port"), in a stable order: one element (the URL's) on a single Redis.
+  std::vector<std::string> masters();
+  // One command on one master of masters() (SCAN over every master, for instance).
+  RedisReply command_on(const std::string& master, const RedisArgs& args);
+
+  // Durability: WAIT on every server this connection wrote to since the last call, until
+  // `replicas` replicas confirmed or `timeout` passed. Returns the fewest confirmations.
+  long long wait_for_replicas(int replicas, std::chrono::milliseconds timeout);
+
  private:
-  void ensure_connected();
-  bool peer_closed() const;
-  [[noreturn]] void fail_io(const char* what);
+  struct Pending {
+    RedisNodeConnection* node = nullptr;
+    RedisArgs args;  // owned copy, to send again after a redirect
+    int slot = -1;
+    std::optional<RedisReply> ready;  // answered already (commands to every master)
+  };
+
+  bool clustered();
+  RedisNodeConnection& node_at(const std::string& address);
+  RedisNodeConnection& side_at(const std::string& address);
+  RedisReply follow(Pending& pending, RedisReply reply);
+  RedisReply on_every_master(const RedisArgs& args);
+  [[noreturn]] void lost(const StoreUnavailable& error);
 
   RedisUrl url_;
   RedisConnectionOptions options_;
-  redisContext* context_ = nullptr;
-  std::size_t pending_ = 0;
-  bool unsent_ = false;  // appended commands not yet written
-  int failed_connects_ = 0;
-  std::chrono::steady_clock::time_point next_attempt_{};
+  std::shared_ptr<RedisClusterMap> map_;
+  RedisNodeConnection seed_;
+  // Cluster mode: pipelined connections per master, and connections without pipelined state
+  // for resending a redirected command.
+  std::map<std::string, std::unique_ptr<RedisNodeConnection>> nodes_;
+  std::map<std::string, std::unique_ptr<RedisNodeConnection>> side_;
+  std::deque<Pending> pending_;
+  std::set<RedisNodeConnection*> written_;
 };
 
 // A small pool of connections to one server, safe to share between threads. Connections
@@ -197,6 +137,9 @@ class RedisPool {
 
   Lease acquire();
 
+  // The slot map every connection of the pool shares (mode() says cluster or not).
+  const std::shared_ptr<RedisClusterMap>& cluster_map() const { return map_; }
+
   const RedisUrl& url() const { return url_; }
   const RedisConnectionOptions& options() const { return options_; }
   std::size_t max_connections() const { return max_connections_; }
@@ -206,18 +149,12 @@ class RedisPool {
 
   RedisUrl url_;
   RedisConnectionOptions options_;
+  std::shared_ptr<RedisClusterMap> map_;
   std::size_t max_connections_;
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<RedisConnection>> idle_;
   std::size_t created_ = 0;
 };
-
-// Throws the right typed error for an error reply: StoreUnavailable when the server cannot
-// serve now (LOADING, BUSY, OOM, READONLY, MASTERDOWN, ...), es::Error otherwise. `context`
-// says what was being done (no data in it).
-[[noreturn]] void throw_redis_error(const RedisReplyView& reply, const std::string& context);
-// True when an error reply means "the server cannot serve now".
-bool is_unavailable_error(std::string_view error);
 
 }  // namespace es

@@ -7,6 +7,7 @@
 #include "persistence/partitioning.hpp"
 #include "persistence/record_manager.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -37,6 +38,12 @@ struct RedisStoreOptions {
   CrossPartitionCalls cross_partition_calls = CrossPartitionCalls::detect;
   // COUNT of each XRANGE page when reading.
   std::size_t read_page_size = 1000;
+  // Durability (Redis WAIT): an append is confirmed only once this many replicas of every
+  // master it wrote to have it, within replica_ack_timeout (else StoreUnavailable: stored on
+  // the master, not confirmed). 0: confirmed when the master has it (replication is
+  // asynchronous: a failover may lose the last writes, see docs/CLUSTER.md).
+  int replica_acks = 0;
+  std::chrono::milliseconds replica_ack_timeout{1000};
 };
 
 // The names of the keys of one store (see docs/STORAGE.md).

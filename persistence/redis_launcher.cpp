@@ -208,7 +208,7 @@ bool RedisServer::spawn_and_wait(std::string& failure) {
       return false;
     }
     try {
-      RedisConnection connection(redis_url(), probe);
+      RedisNodeConnection connection(redis_url(), probe);
       auto reply = connection.command({"PING"});
       if (!reply.is_error() && reply.str() == "PONG") return true;
     } catch (const StoreUnavailable&) {

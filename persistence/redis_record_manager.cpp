@@ -5,6 +5,7 @@
 #include "persistence/redis_record_manager.hpp"
 
 #include "domain/errors.hpp"
+#include "persistence/redis_key_scan.hpp"
 #include "persistence/redis_scripts.hpp"
 
 #include <algorithm>
@@ -155,6 +156,17 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
       cross_partition_calls_.store(false, std::memory_order_relaxed);
       std::sort(unsent.begin(), unsent.end());
       calls = pack_calls(requests, unsent);
+    }
+  }
+  if (options_.replica_acks > 0 &&
+      std::any_of(results.begin(), results.end(),
+                  [](const AppendResult& r) { return r.status == AppendStatus::stored; })) {
+    const auto acks = lease->wait_for_replicas(options_.replica_acks, options_.replica_ack_timeout);
+    if (acks < options_.replica_acks) {
+      throw StoreUnavailable("appends stored on the master but confirmed by " +
+                             std::to_string(acks) + " of " + std::to_string(options_.replica_acks) +
+                             " replicas within " +
+                             std::to_string(options_.replica_ack_timeout.count()) + " ms");
     }
   }
   return results;
@@ -447,18 +459,13 @@ SequenceIdPage RedisRecordManager::list_sequence_ids(const std::string& cursor,
     if (c < '0' || c > '9') throw InvalidInput("bad sequence-id cursor");
   }
   const std::string pattern = keys_.entity_pattern();
-  const std::string hint = std::to_string(std::max<std::size_t>(count, 1));
   SequenceIdPage page;
   auto lease = pool_->acquire();
   // SCAN may return empty pages; go on until something is found or the scan is complete.
   do {
-    auto reply = lease->command({"SCAN", next, "MATCH", pattern, "COUNT", hint});
-    if (reply.is_error()) throw_redis_error(reply.view(), "listing the entity streams");
-    if (reply.size() != 2) throw Error("unexpected SCAN reply");
-    next = std::string(reply[0].str());
-    auto keys = reply[1];
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      auto key = keys[i].str();
+    auto step = scan_step(*lease, next, pattern, std::max<std::size_t>(count, 1));
+    next = std::move(step.next_cursor);
+    for (const auto& key : step.keys) {
       auto id = keys_.entity_id_of(key);
       if (!id) {
         throw RecordDecodingError("a key named like an entity stream has no valid entity id");

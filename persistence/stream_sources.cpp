@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 
 namespace es {
 namespace {
@@ -57,6 +58,46 @@ bool is_nogroup(const RedisReply& reply) {
   return reply.is_error() && reply.str().substr(0, 7) == "NOGROUP";
 }
 
+// How often a reader polls the logs on a Redis Cluster instead of blocking.
+constexpr std::chrono::milliseconds kClusterPoll{20};
+
+// XREAD / XREADGROUP over several logs: `head` is the command up to (not including) BLOCK
+// and STREAMS. A Redis Cluster refuses the keys of several slots in one command, so there
+// each log is read by a command of its own (pipelined: every master at once) and a block
+// becomes polling every kClusterPoll until something arrives or `block` has passed. The
+// replies come back as they are (nil: nothing), one per command.
+std::vector<RedisReply> read_streams(RedisConnection& connection, const RedisArgs& head,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& ids,
+                                     std::chrono::milliseconds block) {
+  auto with = [&](std::size_t from, std::size_t to, std::chrono::milliseconds wait) {
+    RedisArgs args = owned_copy(head);
+    if (wait.count() > 0) args.add("BLOCK").add(static_cast<std::int64_t>(wait.count()));
+    args.add("STREAMS");
+    for (auto i = from; i < to; ++i) args.add(std::string_view(keys[i]));
+    for (auto i = from; i < to; ++i) args.add(std::string_view(ids[i]));
+    return args;
+  };
+  std::vector<RedisReply> replies;
+  if (!connection.is_cluster() || keys.size() == 1) {
+    replies.push_back(connection.command(with(0, keys.size(), block)));
+    return replies;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + block;
+  for (;;) {
+    std::vector<RedisArgs> commands;
+    commands.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      commands.push_back(with(i, i + 1, std::chrono::milliseconds(0)));
+    }
+    replies = connection.pipeline(commands);
+    bool any = false;
+    for (const auto& r : replies) any = any || !r.is_nil();
+    if (any || std::chrono::steady_clock::now() + kClusterPoll > deadline) return replies;
+    std::this_thread::sleep_for(kClusterPoll);
+  }
+}
+
 }  // namespace
 
 RedisConnectionOptions blocking_reader_options(RedisConnectionOptions base,
@@ -89,18 +130,18 @@ std::vector<NotificationBatch> StreamNotificationSource::wait_and_read(
     keys.push_back(keys_.log(c.partition));
     ids.push_back(after_id(c.after));
   }
-  RedisArgs args{"XREAD", "COUNT"};
-  args.add(static_cast<std::int64_t>(max_per_partition));
-  if (timeout.count() > 0) {
-    args.add("BLOCK").add(static_cast<std::int64_t>(std::min(timeout, max_block_).count()));
-  }
-  args.add("STREAMS");
-  for (const auto& k : keys) args.add(std::string_view(k));
-  for (const auto& id : ids) args.add(std::string_view(id));
+  RedisArgs head{"XREAD", "COUNT"};
+  head.add(static_cast<std::int64_t>(max_per_partition));
+  const auto block = timeout.count() > 0 ? std::min(timeout, max_block_) : timeout.zero();
   std::lock_guard lock(mutex_);
-  auto reply = connection_.command(args);
-  if (reply.is_error()) throw_redis_error(reply.view(), "following the notification logs");
-  return decode_streams_reply(reply, partition_of_key_);
+  std::vector<NotificationBatch> out;
+  for (const auto& reply : read_streams(connection_, head, keys, ids, block)) {
+    if (reply.is_error()) throw_redis_error(reply.view(), "following the notification logs");
+    for (auto& batch : decode_streams_reply(reply, partition_of_key_)) {
+      out.push_back(std::move(batch));
+    }
+  }
+  return out;
 }
 
 // --- StreamConsumerGroupSource ---
@@ -162,22 +203,29 @@ std::vector<NotificationBatch> StreamConsumerGroupSource::read_group(
   std::vector<std::string> keys;
   keys.reserve(partitions.size());
   for (int p : partitions) keys.push_back(keys_.log(p));
-  RedisArgs args{"XREADGROUP", "GROUP", group_, consumer, "COUNT"};
-  args.add(static_cast<std::int64_t>(max_per_partition));
-  if (!pending && timeout.count() > 0) {
-    args.add("BLOCK").add(static_cast<std::int64_t>(std::min(timeout, max_block_).count()));
-  }
-  args.add("STREAMS");
-  for (const auto& k : keys) args.add(std::string_view(k));
-  for (std::size_t i = 0; i < keys.size(); ++i) args.add(pending ? "0" : ">");
+  RedisArgs head{"XREADGROUP", "GROUP", group_, consumer, "COUNT"};
+  head.add(static_cast<std::int64_t>(max_per_partition));
+  const auto block =
+      !pending && timeout.count() > 0 ? std::min(timeout, max_block_) : timeout.zero();
+  const std::vector<std::string> ids(keys.size(), pending ? "0" : ">");
   std::lock_guard lock(mutex_);
-  auto reply = connection_.command(args);
-  if (is_nogroup(reply)) {
+  std::vector<NotificationBatch> out;
+  bool missing_group = false;
+  for (const auto& reply : read_streams(connection_, head, keys, ids, block)) {
+    if (is_nogroup(reply)) {
+      missing_group = true;
+      continue;
+    }
+    if (reply.is_error()) throw_redis_error(reply.view(), "reading from the consumer groups");
+    for (auto& batch : decode_streams_reply(reply, partition_of_key_)) {
+      out.push_back(std::move(batch));
+    }
+  }
+  if (missing_group) {
     ensure_groups_locked(partitions);  // the server lost them (e.g. restarted without data)
     return {};
   }
-  if (reply.is_error()) throw_redis_error(reply.view(), "reading from the consumer groups");
-  return decode_streams_reply(reply, partition_of_key_);
+  return out;
 }
 
 std::vector<NotificationBatch> StreamConsumerGroupSource::read_new(

@@ -9,7 +9,8 @@
 # Knobs: ES_CLUSTER_NODES (3), ES_SIM_ENTITIES (5000), ES_SIM_COMMANDS (60000),
 #        ES_SIM_CONCURRENCY (96), ES_CLUSTER_TLS (0; 1: TLS between the nodes and the sim,
 #        with a throw-away CA made by the openssl CLI), ES_CLUSTER_KEEP (0; 1: keep the
-#        nodes running until Enter is pressed, to try the HTTP routes by hand).
+#        nodes running until Enter is pressed, to try the HTTP routes by hand),
+#        ES_REDIS_CLUSTER (0; 1: a Redis Cluster of 3 masters and 3 replicas as the store).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -64,13 +65,55 @@ wait_for() {
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'),"\
      "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-redis_port=$(free_port)
-redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work" --appendonly yes \
-  --appendfsync everysec --save '' --stream-node-max-bytes 1024 --logfile "$work/redis.log" &
-redis_pid=$!
-pids+=($!)
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-redis_url="redis://127.0.0.1:$redis_port"
+if [[ "${ES_REDIS_CLUSTER:-0}" == 1 ]]; then
+  # A Redis Cluster of 3 masters and 3 replicas instead of one Redis (docs/CLUSTER.md "Redis
+  # Cluster"): ports whose bus port (+10000) is free and below the ephemeral range; the nodes
+  # find it from one URL.
+  command -v redis-cli >/dev/null || { echo "run.sh: redis-cli is missing" >&2; exit 1; }
+  cluster_nodes=()
+  for i in 0 1 2 3 4 5; do
+    while :; do
+      p=$((12000 + RANDOM % 10700))  # the bus port (+10000) stays below the ephemeral range
+      if ! ss -ltnH "sport = :$p" | grep -q . && ! ss -ltnH "sport = :$((p + 10000))" | grep -q .; then
+        break
+      fi
+    done
+    mkdir -p "$work/redis-$i"
+    redis-server --bind 127.0.0.1 --port "$p" --dir "$work/redis-$i" --appendonly yes \
+      --appendfsync everysec --save '' --stream-node-max-bytes 1024 --cluster-enabled yes \
+      --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+      --logfile "$work/redis-$i/redis.log" &
+    pids+=($!)
+    [[ $i == 0 ]] && redis_pid=$!
+    for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    cluster_nodes+=("127.0.0.1:$p")
+  done
+  redis-cli --cluster create "${cluster_nodes[@]}" --cluster-replicas 1 --cluster-yes \
+    >"$work/cluster-create.log" 2>&1 || { cat "$work/cluster-create.log" >&2; exit 1; }
+  for _ in $(seq 300); do
+    healthy=1
+    for n in "${cluster_nodes[@]}"; do
+      redis-cli -p "${n#*:}" cluster info | grep -q cluster_state:ok || healthy=0
+      if redis-cli -p "${n#*:}" info replication | grep -q role:slave; then
+        redis-cli -p "${n#*:}" info replication | grep -q master_link_status:up || healthy=0
+      fi
+    done
+    [[ $healthy == 1 ]] && break
+    sleep 0.1
+  done
+  [[ $healthy == 1 ]] || { echo "run.sh: the Redis Cluster did not become healthy" >&2; exit 1; }
+  redis_url="redis://${cluster_nodes[0]}"
+  redis_label="redis-server (first node)"
+  echo "store: Redis Cluster of 3 masters and 3 replicas (${cluster_nodes[*]})"
+else
+  redis_port=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work" --appendonly yes \
+    --appendfsync everysec --save '' --stream-node-max-bytes 1024 --logfile "$work/redis.log" &
+  redis_pid=$!
+  pids+=($!)
+  for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis_url="redis://127.0.0.1:$redis_port"
+fi
 
 openssl rand -hex 32 >"$work/secret"
 chmod 600 "$work/secret"
@@ -127,7 +170,7 @@ for i in $(seq "$nodes"); do
   pid=${node_pids[$((i - 1))]}
   echo "  CPU node n$i       $(awk -v a="$(cpu_of "$pid")" -v b="${cpu_before[$pid]}" 'BEGIN { printf "%.1f", a - b }') s during the run"
 done
-echo "  CPU redis-server  $(awk -v a="$(cpu_of "$redis_pid")" -v b="${cpu_before[$redis_pid]}" 'BEGIN { printf "%.1f", a - b }') s during the run"
+echo "  CPU ${redis_label:-redis-server}  $(awk -v a="$(cpu_of "$redis_pid")" -v b="${cpu_before[$redis_pid]}" 'BEGIN { printf "%.1f", a - b }') s during the run"
 
 echo "== after the run"
 for i in $(seq "$nodes"); do

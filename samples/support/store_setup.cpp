@@ -67,11 +67,18 @@ void add_store_options(po::options_description& options, StoreFlags& flags) {
       "file with the base64 of a 16, 24 or 32 byte AES key: events are stored encrypted")(
       "snapshot-period",
       po::value(&flags.snapshot_period)->value_name("N")->default_value(flags.snapshot_period),
-      "a snapshot every N events per entity; 0 is off");
+      "a snapshot every N events per entity; 0 is off")(
+      "replica-acks", po::value(&flags.replica_acks)->value_name("N")->default_value(0),
+      "confirm an append only once N replicas of its master have it (Redis WAIT, at most "
+      "1 s, else 503); 0: once the master has it (a failover may lose the last writes)");
 }
 
 void check_store_flags(const StoreFlags& flags) {
   if (flags.snapshot_period < 0) throw ConfigurationError("--snapshot-period must be >= 0");
+  if (flags.replica_acks < 0 || flags.replica_acks > 16)
+    throw ConfigurationError("--replica-acks must be between 0 and 16");
+  if (flags.store == "memory" && flags.replica_acks > 0)
+    throw ConfigurationError("--replica-acks and --store memory exclude each other");
   if (flags.store != "redis" && flags.store != "memory")
     throw ConfigurationError("--store must be redis or memory");
   if (flags.store == "memory" && !flags.redis_url.empty())
@@ -123,7 +130,18 @@ StoreSetup open_stores(const StoreFlags& flags, const std::string& program) {
     setup.description = "redis at " + url.to_string();
   }
   setup.pool = std::make_shared<RedisPool>(url, flags.connection, flags.pool_connections);
-  setup.stores = redis_stores(setup.pool);
+  RedisStoreOptions options;
+  options.replica_acks = flags.replica_acks;
+  setup.stores = redis_stores(setup.pool, options);
+  if (setup.pool->cluster_map()->mode() == RedisClusterMap::Mode::cluster) {
+    setup.description = "Redis Cluster of " +
+                        std::to_string(setup.pool->cluster_map()->masters().size()) +
+                        " masters via " + url.to_string();
+  }
+  if (flags.replica_acks > 0) {
+    setup.description += ", appends confirmed by " + std::to_string(flags.replica_acks) +
+                         " replica" + (flags.replica_acks > 1 ? "s" : "");
+  }
   return setup;
 }
 

@@ -23,6 +23,7 @@ struct StoreFlags {
   bool fsync_always = false;         // --fsync-always
   std::string cipher_key_file;       // --cipher-key-file
   std::int64_t snapshot_period = 0;  // --snapshot-period
+  int replica_acks = 0;              // --replica-acks (Redis WAIT after every append)
   // Not flags: what a program sets for its Redis connections (timeouts, pool size).
   RedisConnectionOptions connection;
   std::size_t pool_connections = 8;
@@ -32,7 +33,7 @@ struct StoreFlags {
 };
 
 // Adds --redis, --redis-password-file, --store, --data-dir, --fsync-always, --cipher-key-file,
-// --snapshot-period.
+// --snapshot-period, --replica-acks.
 void add_store_options(boost::program_options::options_description& options, StoreFlags& flags);
 
 // The environment variable a Redis password may come from instead of a file.

@@ -710,7 +710,7 @@ TEST_CASE("redis connection: a server that resets mid-write is StoreUnavailable,
   RedisUrl url;
   url.host = "127.0.0.1";
   url.port = ntohs(addr.sin_port);
-  RedisConnection c(url, fast_options());
+  RedisNodeConnection c(url, fast_options());
   c.connect();
   const std::string big(16 << 20, 'x');
   CHECK_THROWS_AS(c.command({"SET", "k", big}), StoreUnavailable);

@@ -10,6 +10,7 @@
 #include "domain/errors.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_launcher.hpp"
+#include "support/redis_cluster_fixture.hpp"
 
 #include <unistd.h>
 
@@ -29,10 +30,12 @@ struct RedisFixture {
   std::mutex mutex;
   std::filesystem::path root;
   std::unique_ptr<RedisServer> server;
+  std::unique_ptr<RedisClusterFixture> cluster;
   std::shared_ptr<RedisPool> pool;
 
   ~RedisFixture() {
     pool.reset();
+    cluster.reset();
     server.reset();  // stops the child
     if (!root.empty()) {
       std::error_code ec;
@@ -94,8 +97,21 @@ inline RedisServer& redis_server() {
   return *f.server;
 }
 
-// A pool on that server.
+// Set (to anything) in the environment, redis_pool() is a pool on a private 3-master Redis
+// Cluster instead: the same store tests then run on a cluster (ctest label redis-cluster).
+inline constexpr const char* kClusterVariable = "ES_TEST_REDIS_CLUSTER";
+
+// A pool on that server (or on the private Redis Cluster, see kClusterVariable).
 inline std::shared_ptr<RedisPool> redis_pool() {
+  if (std::getenv(kClusterVariable) != nullptr) {
+    auto& f = detail::redis_fixture();
+    std::lock_guard lock(f.mutex);
+    if (!f.cluster) f.cluster = std::make_unique<RedisClusterFixture>(f.root_dir() / "cluster");
+    if (!f.pool) {
+      f.pool = std::make_shared<RedisPool>(f.cluster->url(), test_connection_options(), 8);
+    }
+    return f.pool;
+  }
   auto& server = redis_server();
   auto& f = detail::redis_fixture();
   std::lock_guard lock(f.mutex);
