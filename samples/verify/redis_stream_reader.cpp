@@ -1,10 +1,14 @@
 #include "samples/verify/redis_stream_reader.hpp"
 
 #include "domain/errors.hpp"
+#include "persistence/redis_cluster_slot.hpp"
 
 #include <hiredis/hiredis.h>
 
 #include <sys/time.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace es::verify {
 
@@ -41,87 +45,152 @@ bool EntryView::well_formed() const {
 RedisStreamReader::RedisStreamReader(const RedisUrl& url, const RedisConnectionOptions& options)
     : url_(url) {
   use_arena_on_this_thread(&arena_);
-  context_ =
-      redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(options.connect_timeout));
-  if (context_ == nullptr || context_->err) {
-    const std::string reason = context_ == nullptr ? "out of memory" : context_->errstr;
-    if (context_ != nullptr) redisFree(context_);
-    context_ = nullptr;
-    throw StoreUnavailable("cannot connect to Redis at " + url_.to_string() + ": " + reason);
-  }
-  if (redisSetTimeout(context_, to_timeval(options.command_timeout)) != REDIS_OK) {
-    redisFree(context_);
-    context_ = nullptr;
-    throw StoreUnavailable("cannot set timeouts on the connection to " + url_.to_string());
-  }
-  // Replies in the arena; the read buffer kept between replies (0: never shrunk).
-  context_->reader->fn = const_cast<redisReplyObjectFunctions*>(arena_reply_functions());
-  context_->reader->maxbuf = 0;
-  if (!url_.password.empty()) {
-    std::vector<std::string_view> auth{"AUTH"};
-    if (!url_.user.empty()) auth.push_back(url_.user);
-    auth.push_back(url_.password);
-    append(auth);
-  }
-  const std::string db = std::to_string(url_.db);
-  if (url_.db != 0) append({"SELECT", db});
-  append({"PING"});
-  const std::size_t replies = pending_;
-  for (std::size_t i = 0; i < replies; ++i) {
-    const ReplyNode* reply = read_reply();
-    if (reply->type != REDIS_REPLY_ERROR) continue;
-    const std::string error(text_of(reply).substr(0, 200));
-    if (is_unavailable_error(error)) {
-      throw StoreUnavailable("Redis at " + url_.to_string() + " cannot serve now: " + error);
-    }
-    if ((!url_.password.empty() && i == 0) || starts_with(error, "NOAUTH") ||
-        starts_with(error, "WRONGPASS")) {
-      throw ConfigurationError("Redis authentication failed at " + url_.to_string() + ": " + error);
-    }
-    throw ConfigurationError("Redis at " + url_.to_string() + " refused the setup: " + error);
-  }
+  nodes_.push_back(Node{url_});
+  connect(nodes_.front(), options);
+  discover_cluster(options);
 }
 
 RedisStreamReader::~RedisStreamReader() {
-  if (context_ != nullptr) redisFree(context_);
+  for (auto& node : nodes_) {
+    if (node.context != nullptr) redisFree(node.context);
+  }
 }
 
-void RedisStreamReader::fail(const char* what) {
-  const std::string reason = context_->errstr;
-  throw StoreUnavailable(std::string(what) + " on Redis at " + url_.to_string() +
+void RedisStreamReader::connect(Node& node, const RedisConnectionOptions& options) {
+  const RedisUrl& url = node.url;
+  node.context =
+      redisConnectWithTimeout(url.host.c_str(), url.port, to_timeval(options.connect_timeout));
+  if (node.context == nullptr || node.context->err) {
+    const std::string reason = node.context == nullptr ? "out of memory" : node.context->errstr;
+    if (node.context != nullptr) redisFree(node.context);
+    node.context = nullptr;
+    throw StoreUnavailable("cannot connect to Redis at " + url.to_string() + ": " + reason);
+  }
+  if (redisSetTimeout(node.context, to_timeval(options.command_timeout)) != REDIS_OK) {
+    throw StoreUnavailable("cannot set timeouts on the connection to " + url.to_string());
+  }
+  // Replies in the arena; the read buffer kept between replies (0: never shrunk).
+  node.context->reader->fn = const_cast<redisReplyObjectFunctions*>(arena_reply_functions());
+  node.context->reader->maxbuf = 0;
+  if (!url.password.empty()) {
+    std::vector<std::string_view> auth{"AUTH"};
+    if (!url.user.empty()) auth.push_back(url.user);
+    auth.push_back(url.password);
+    append(node, auth);
+  }
+  const std::string db = std::to_string(url.db);
+  if (url.db != 0) append(node, {"SELECT", db});
+  append(node, {"PING"});
+  const std::size_t replies = node.pending;
+  arena_.reset();
+  for (std::size_t i = 0; i < replies; ++i) {
+    const ReplyNode* reply = read_reply(node);
+    if (reply->type != REDIS_REPLY_ERROR) continue;
+    const std::string error(text_of(reply).substr(0, 200));
+    if (is_unavailable_error(error)) {
+      throw StoreUnavailable("Redis at " + url.to_string() + " cannot serve now: " + error);
+    }
+    if ((!url.password.empty() && i == 0) || starts_with(error, "NOAUTH") ||
+        starts_with(error, "WRONGPASS")) {
+      throw ConfigurationError("Redis authentication failed at " + url.to_string() + ": " + error);
+    }
+    throw ConfigurationError("Redis at " + url.to_string() + " refused the setup: " + error);
+  }
+}
+
+// CLUSTER SLOTS on the URL's node: an error means a single Redis (cluster support off);
+// otherwise one connection per master, and every slot mapped to its master.
+void RedisStreamReader::discover_cluster(const RedisConnectionOptions& options) {
+  Node& first = nodes_.front();
+  arena_.reset();
+  append(first, {"CLUSTER", "SLOTS"});
+  const ReplyNode* reply = read_reply(first);
+  if (reply->type != REDIS_REPLY_ARRAY) return;
+  std::vector<Node> masters;
+  std::vector<std::uint16_t> owner(kRedisClusterSlots, 0xffff);
+  for (std::size_t i = 0; i < reply->size; ++i) {
+    const ReplyNode* range = reply->elements[i];
+    if (range->type != REDIS_REPLY_ARRAY || range->size < 3 ||
+        range->elements[0]->type != REDIS_REPLY_INTEGER ||
+        range->elements[1]->type != REDIS_REPLY_INTEGER ||
+        range->elements[2]->type != REDIS_REPLY_ARRAY || range->elements[2]->size < 2) {
+      throw StoreUnavailable("CLUSTER SLOTS gave an unexpected reply");
+    }
+    const ReplyNode* master = range->elements[2];
+    RedisUrl url = url_;
+    url.host = std::string(text_of(master->elements[0]));
+    if (url.host.empty()) url.host = url_.host;  // "" means the node that answered
+    url.port = static_cast<int>(master->elements[1]->integer);
+    url.db = 0;  // a cluster has database 0 only
+    std::size_t index = 0;
+    while (index < masters.size() &&
+           (masters[index].url.host != url.host || masters[index].url.port != url.port)) {
+      ++index;
+    }
+    if (index == masters.size()) masters.push_back(Node{url});
+    const auto from = range->elements[0]->integer;
+    const auto to = range->elements[1]->integer;
+    if (from < 0 || to >= kRedisClusterSlots || from > to) {
+      throw StoreUnavailable("CLUSTER SLOTS gave a slot range out of bounds");
+    }
+    for (auto slot = from; slot <= to; ++slot) {
+      owner[static_cast<std::size_t>(slot)] = static_cast<std::uint16_t>(index);
+    }
+  }
+  if (masters.empty()) return;
+  for (auto o : owner) {
+    if (o == 0xffff) throw StoreUnavailable("the Redis Cluster does not serve every slot");
+  }
+  for (auto& m : masters) connect(m, options);
+  redisFree(first.context);
+  first.context = nullptr;
+  nodes_ = std::move(masters);
+  slot_owner_ = std::move(owner);
+}
+
+RedisStreamReader::Node& RedisStreamReader::node_of(std::string_view key) {
+  if (slot_owner_.empty()) return nodes_.front();
+  return nodes_[slot_owner_[static_cast<std::size_t>(redis_key_slot(key))]];
+}
+
+void RedisStreamReader::fail(const Node& node, const char* what) {
+  const std::string reason = node.context->errstr;
+  throw StoreUnavailable(std::string(what) + " on Redis at " + node.url.to_string() +
                          " failed: " + reason);
 }
 
-void RedisStreamReader::append(const std::vector<std::string_view>& args) {
+void RedisStreamReader::append(Node& node, const std::vector<std::string_view>& args) {
   argv_.clear();
   lengths_.clear();
   for (auto a : args) {
     argv_.push_back(a.data());
     lengths_.push_back(a.size());
   }
-  if (redisAppendCommandArgv(context_, static_cast<int>(argv_.size()), argv_.data(),
+  if (redisAppendCommandArgv(node.context, static_cast<int>(argv_.size()), argv_.data(),
                              lengths_.data()) != REDIS_OK) {
-    fail("sending a command");
+    fail(node, "sending a command");
   }
-  ++pending_;
+  ++node.pending;
 }
 
-const ReplyNode* RedisStreamReader::read_reply() {
+const ReplyNode* RedisStreamReader::read_reply(Node& node) {
   use_arena_on_this_thread(&arena_);
   void* reply = nullptr;
-  if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr) fail("reading a reply");
-  --pending_;
+  if (redisGetReply(node.context, &reply) != REDIS_OK || reply == nullptr) {
+    fail(node, "reading a reply");
+  }
+  --node.pending;
   return static_cast<const ReplyNode*>(reply);
 }
 
-const ReplyNode* RedisStreamReader::command(const std::vector<std::string_view>& args,
+const ReplyNode* RedisStreamReader::command(Node& node, const std::vector<std::string_view>& args,
                                             const char* what) {
   arena_.reset();
-  append(args);
-  const ReplyNode* reply = read_reply();
+  append(node, args);
+  const ReplyNode* reply = read_reply(node);
   if (reply->type == REDIS_REPLY_ERROR) {
     const std::string error(text_of(reply).substr(0, 200));
-    throw StoreUnavailable(std::string(what) + " on Redis at " + url_.to_string() +
+    throw StoreUnavailable(std::string(what) + " on Redis at " + node.url.to_string() +
                            " answered: " + error);
   }
   return reply;
@@ -129,19 +198,38 @@ const ReplyNode* RedisStreamReader::command(const std::vector<std::string_view>&
 
 std::string RedisStreamReader::scan(const std::string& cursor, const std::string& pattern,
                                     std::size_t count, std::vector<std::string>& keys) {
+  std::size_t index = 0;
+  std::string node_cursor = cursor;
+  if (!slot_owner_.empty() && cursor != "0") {
+    const bool digits =
+        cursor.size() > 20 && cursor.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits) throw InvalidInput("not a cluster SCAN cursor: " + cursor);
+    index = std::strtoull(cursor.substr(0, cursor.size() - 20).c_str(), nullptr, 10) - 1;
+    node_cursor =
+        std::to_string(std::strtoull(cursor.substr(cursor.size() - 20).c_str(), nullptr, 10));
+    if (index >= nodes_.size()) throw InvalidInput("not a cluster SCAN cursor: " + cursor);
+  }
   const std::string count_text = std::to_string(count);
-  const ReplyNode* reply = command({"SCAN", cursor, "MATCH", pattern, "COUNT", count_text}, "SCAN");
+  const ReplyNode* reply =
+      command(nodes_[index], {"SCAN", node_cursor, "MATCH", pattern, "COUNT", count_text}, "SCAN");
   if (reply->type != REDIS_REPLY_ARRAY || reply->size != 2) {
     throw StoreUnavailable("SCAN gave an unexpected reply");
   }
   const ReplyNode* found = reply->elements[1];
   for (std::size_t i = 0; i < found->size; ++i) keys.emplace_back(text_of(found->elements[i]));
-  return std::string(text_of(reply->elements[0]));
+  std::string next(text_of(reply->elements[0]));
+  if (slot_owner_.empty()) return next;
+  if (next == "0") {
+    if (++index == nodes_.size()) return "0";
+  }
+  char padded[24];
+  std::snprintf(padded, sizeof padded, "%020llu", std::strtoull(next.c_str(), nullptr, 10));
+  return std::to_string(index + 1) + padded;
 }
 
 std::optional<std::string> RedisStreamReader::hash_field(const std::string& key,
                                                          const std::string& field) {
-  const ReplyNode* reply = command({"HGET", key, field}, "HGET");
+  const ReplyNode* reply = command(node_of(key), {"HGET", key, field}, "HGET");
   if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
   return std::string(text_of(reply));
 }
@@ -149,8 +237,9 @@ std::optional<std::string> RedisStreamReader::hash_field(const std::string& key,
 std::vector<std::string> RedisStreamReader::set_members(const std::string& key) {
   std::vector<std::string> members;
   std::string cursor = "0";
+  Node& node = node_of(key);
   do {
-    const ReplyNode* reply = command({"SSCAN", key, cursor, "COUNT", "1000"}, "SSCAN");
+    const ReplyNode* reply = command(node, {"SSCAN", key, cursor, "COUNT", "1000"}, "SSCAN");
     if (reply->type != REDIS_REPLY_ARRAY || reply->size != 2) {
       throw StoreUnavailable("SSCAN gave an unexpected reply");
     }
@@ -164,43 +253,52 @@ std::vector<std::string> RedisStreamReader::set_members(const std::string& key) 
 
 std::int64_t RedisStreamReader::stream_length(const std::string& key) {
   arena_.reset();
-  append({"XLEN", key});
-  const ReplyNode* reply = read_reply();
+  Node& node = node_of(key);
+  append(node, {"XLEN", key});
+  const ReplyNode* reply = read_reply(node);
   return reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
 }
 
 void RedisStreamReader::request_pages(const std::vector<StreamRead>& reads, std::size_t count) {
   const std::string count_text = std::to_string(count);
   std::string start;
+  page_nodes_.clear();
   for (const auto& r : reads) {
     // "(" + ID: strictly after it (Redis 6.2+); "-": from the start.
     start.assign(r.after == "-" ? "-" : "(");
     if (r.after != "-") start.append(r.after);
-    append({"XRANGE", r.key, start, "+", "COUNT", count_text});
+    Node& node = node_of(r.key);
+    append(node, {"XRANGE", r.key, start, "+", "COUNT", count_text});
+    page_nodes_.push_back(static_cast<std::size_t>(&node - nodes_.data()));
   }
-  // Sent now: Redis works on them while the caller finishes with the last pages.
-  int done = 0;
-  while (!done) {
-    if (redisBufferWrite(context_, &done) != REDIS_OK) fail("sending XRANGE");
+  // Sent now, to every master: they work on them while the caller finishes the last pages.
+  for (auto& node : nodes_) {
+    if (node.pending == 0) continue;
+    int done = 0;
+    while (!done) {
+      if (redisBufferWrite(node.context, &done) != REDIS_OK) fail(node, "sending XRANGE");
+    }
   }
 }
 
 const std::vector<RedisStreamReader::Page>& RedisStreamReader::collect() {
   arena_.reset();
   pages_.clear();
-  while (pending_ > 0) {
+  for (const auto index : page_nodes_) {
+    Node& node = nodes_[index];
     Page page;
-    page.reply = read_reply();
+    page.reply = read_reply(node);
     if (page.reply->type == REDIS_REPLY_ERROR) {
       page.error = std::string(text_of(page.reply));
       if (is_unavailable_error(page.error)) {
-        throw StoreUnavailable("XRANGE on Redis at " + url_.to_string() + ": " + page.error);
+        throw StoreUnavailable("XRANGE on Redis at " + node.url.to_string() + ": " + page.error);
       }
     } else if (page.reply->type != REDIS_REPLY_ARRAY) {
       page.error = "XRANGE did not answer an array";
     }
     pages_.push_back(std::move(page));
   }
+  page_nodes_.clear();
   return pages_;
 }
 

@@ -1,9 +1,10 @@
 // Why: es-verify reads a whole store and must never write to it; every Redis command it sends
-// is here, in one small class, so that a Redis Cluster reader (routing each key to its node)
-// can replace it without touching the checks. Reads are SCAN with COUNT (never KEYS) and
-// pipelined XRANGE pages. It talks hiredis directly rather than through RedisConnection so
-// that replies are built in an arena (reply_arena.hpp) and the read buffer is kept between
-// replies: the audit's cost is then the checks, not the allocator.
+// is here, in one small class. Reads are SCAN with COUNT (never KEYS) and pipelined XRANGE
+// pages. On a Redis Cluster (found with CLUSTER SLOTS on the node in the URL) it holds one
+// connection per master, routes every key by its slot, walks SCAN over every master in turn
+// and pipelines each round's XRANGEs to all masters at once. It talks hiredis directly rather than
+// through RedisConnection so that replies are built in an arena (reply_arena.hpp) and the read
+// buffer is kept between replies: the audit's cost is then the checks, not the allocator.
 #pragma once
 
 #include "persistence/redis_connection.hpp"
@@ -62,7 +63,8 @@ class RedisStreamReader {
   RedisStreamReader& operator=(const RedisStreamReader&) = delete;
 
   // One SCAN step over keys matching `pattern`: the next cursor ("0" when done); the keys
-  // found are appended to `keys`.
+  // found are appended to `keys`. On a cluster the cursor is the master's index + 1 followed
+  // by that master's own cursor in 20 digits.
   std::string scan(const std::string& cursor, const std::string& pattern, std::size_t count,
                    std::vector<std::string>& keys);
   // A hash field, or nothing.
@@ -82,16 +84,28 @@ class RedisStreamReader {
   };
   const std::vector<Page>& collect();
 
+  // The masters read from: 1 on a single Redis.
+  std::size_t nodes() const { return nodes_.size(); }
+
  private:
-  void append(const std::vector<std::string_view>& args);
-  const ReplyNode* read_reply();
-  const ReplyNode* command(const std::vector<std::string_view>& args, const char* what);
-  [[noreturn]] void fail(const char* what);
+  struct Node {
+    RedisUrl url;  // this node's address, with the URL's credentials
+    redisContext* context = nullptr;
+    std::size_t pending = 0;
+  };
+  void connect(Node& node, const RedisConnectionOptions& options);
+  void discover_cluster(const RedisConnectionOptions& options);
+  Node& node_of(std::string_view key);
+  void append(Node& node, const std::vector<std::string_view>& args);
+  const ReplyNode* read_reply(Node& node);
+  const ReplyNode* command(Node& node, const std::vector<std::string_view>& args, const char* what);
+  [[noreturn]] void fail(const Node& node, const char* what);
 
   RedisUrl url_;
-  redisContext* context_ = nullptr;
+  std::vector<Node> nodes_;                // [0] is the URL's node on a single Redis
+  std::vector<std::uint16_t> slot_owner_;  // cluster only: slot -> index in nodes_
+  std::vector<std::size_t> page_nodes_;    // the node of each requested page, in order
   ReplyArena arena_;
-  std::size_t pending_ = 0;
   std::vector<Page> pages_;
   std::vector<const char*> argv_;
   std::vector<std::size_t> lengths_;

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Why: every program that takes --redis works on a Redis Cluster (docs/CLUSTER.md "Redis
 # Cluster"): a private cluster of 3 masters and 3 replicas on loopback, then
-#   programs: example-sim (with its recovery check) and example-server + example-projector
-#             in catch-up and in consumer-group mode, each projection applying every event.
+#   programs: example-sim (with its recovery check), es-verify over every master (clean, then
+#             one event removed by hand), and example-server + example-projector in catch-up
+#             and in consumer-group mode, each projection applying every event.
 # Ports: 12000-22700, bus ports (+10000) below the ephemeral range.
 # Usage: redis_cluster_programs_test.sh programs BIN_DIR WORK_DIR
 set -uo pipefail
 source "$(dirname "$0")/../support/scenario.sh" "$@"
 bin=$2
-command -v redis-server >/dev/null || fail "redis-server is missing (scripts/install-deps)"
-command -v redis-cli >/dev/null || fail "redis-cli is missing (redis-tools, scripts/install-deps)"
+require_tool redis-server redis-cli curl python3
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -57,6 +57,29 @@ first="${nodes[0]#*:}"
   fail "example-sim exited with $?"
 expect_line "Redis Cluster of 3 masters"
 expect_line "recovery check: passed|recovery.*verified"
+
+# es-verify from any node reads every master: all 300 streams, clean; then one event removed
+# on the master that serves it is reported, with its stream's key and version.
+"$bin/es-verify" --redis "$url" --json >"$work/verify.json" 2>>"$out" ||
+  fail "es-verify on the clean cluster exited with $?"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["ok"] and r["streams"] == 300 and r["events"] == 3300 else 1)' \
+  "$work/verify.json" || fail "es-verify on the cluster: $(head -c 400 "$work/verify.json")"
+key=$(redis-cli -c -p "$first" --scan --pattern 'es:{p*}:entity:*' | head -1)
+for n in "${nodes[@]}"; do  # SCAN of one node lists its own keys only: find one on any master
+  [[ -n "$key" ]] && break
+  key=$(redis-cli -p "${n#*:}" --scan --pattern 'es:{p*}:entity:*' | head -1)
+done
+[[ -n "$key" ]] || fail "no entity stream found on the cluster"
+# The stream's second event removed on its master: a gap in the versions.
+second=$(redis-cli -c -p "$first" --raw xrange "$key" - + count 2 | grep -E '^[0-9]+-[0-9]+$' | sed -n 2p)
+[[ -n "$second" ]] || fail "$key has no second event"
+[[ $(redis-cli -c -p "$first" xdel "$key" "$second") == 1 ]] || fail "XDEL on the cluster failed"
+"$bin/es-verify" --redis "$url" >"$work/verify.txt" 2>&1
+status=$?
+cat "$work/verify.txt" >>"$out"
+[[ $status == 1 ]] || fail "es-verify on the altered cluster exited with $status, not 1"
+grep -q "BROKEN $key" "$work/verify.txt" || fail "es-verify did not name $key"
+echo "es-verify on the cluster: clean, then $key reported" >>"$out"
 redis-cli -c -p "$first" flushall >/dev/null
 for n in "${nodes[@]}"; do redis-cli -p "${n#*:}" flushall >/dev/null 2>&1; done
 
