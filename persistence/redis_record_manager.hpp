@@ -36,6 +36,7 @@ class RedisRecordManager final : public RecordManager {
 
   const RedisKeys& keys() const { return keys_; }
   const std::shared_ptr<RedisPool>& pool() const { return pool_; }
+  const RedisStoreOptions& options() const { return options_; }
 
  private:
   struct Call;

@@ -37,6 +37,7 @@ struct Options {
   std::size_t followers = 1;
   std::int64_t claim_after_ms = 10000;
   std::int64_t block_ms = 500;
+  int replica_acks = 0;
   bool quiet = false;
 };
 
@@ -45,6 +46,7 @@ int run(const Options& opt, const sigset_t& stop_signals) {
   flags.redis_url = opt.redis_url;
   flags.redis_password_file = opt.redis_password_file;
   flags.cipher_key_file = opt.cipher_key_file;
+  flags.replica_acks = opt.replica_acks;
   flags.connection.connect_timeout = 1000ms;
   flags.connection.command_timeout = 2000ms;
   flags.connection.backoff_initial = 20ms;
@@ -152,7 +154,11 @@ int main(int argc, char** argv) {
       "group mode: claim entries pending longer than this on another consumer")(
       "block-ms", po::value(&opt.block_ms)->value_name("MS")->default_value(opt.block_ms),
       "longest wait for new notifications per step (bounds the reaction to SIGTERM)")(
-      "quiet,q", po::bool_switch(&opt.quiet), "no messages on stderr");
+      "replica-acks",
+      po::value(&opt.replica_acks)->value_name("N")->default_value(opt.replica_acks),
+      "count a page as applied only once N replicas of each master written to have it (Redis "
+      "WAIT, at most 1 s; else it is applied again later)")("quiet,q", po::bool_switch(&opt.quiet),
+                                                            "no messages on stderr");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -166,9 +172,10 @@ int main(int argc, char** argv) {
     }
     po::notify(vm);
     if (opt.page_size < 1 || opt.followers < 1 || opt.claim_after_ms < 1 || opt.block_ms < 1 ||
-        opt.block_ms > 5000) {
+        opt.block_ms > 5000 || opt.replica_acks < 0 || opt.replica_acks > 16) {
       throw po::error(
-          "--page-size, --followers, --claim-after-ms must be >= 1, --block-ms 1..5000");
+          "--page-size, --followers, --claim-after-ms must be >= 1, --block-ms 1..5000, "
+          "--replica-acks 0..16");
     }
   } catch (const po::error& e) {
     std::cerr << "example-projector: " << e.what() << " (see --help)\n";

@@ -82,10 +82,13 @@ const char* RedisExampleReadModel::script_body() {
 }
 
 RedisExampleReadModel::RedisExampleReadModel(std::shared_ptr<RedisPool> pool, RedisKeys keys,
-                                             std::string name)
+                                             std::string name, int replica_acks,
+                                             std::chrono::milliseconds replica_ack_timeout)
     : pool_(std::move(pool)),
       keys_(std::move(keys)),
       name_(std::move(name)),
+      replica_acks_(replica_acks),
+      replica_ack_timeout_(replica_ack_timeout),
       script_(std::make_unique<TrackedScript>(kBody)) {
   if (!pool_) throw ConfigurationError("a read model needs a Redis pool");
   check_name(name_);
@@ -130,7 +133,15 @@ std::vector<TrackedResult> RedisExampleReadModel::apply(
   }
   if (calls.empty()) return {};
   auto lease = pool_->acquire();
-  return script_->run(*lease, calls);
+  auto results = script_->run(*lease, calls);
+  if (replica_acks_ > 0) {
+    const auto acks = lease->wait_for_replicas(replica_acks_, replica_ack_timeout_);
+    if (acks < replica_acks_) {
+      throw StoreUnavailable("the read model's writes reached " + std::to_string(acks) + " of " +
+                             std::to_string(replica_acks_) + " replicas in time");
+    }
+  }
+  return results;
 }
 
 ExampleStats RedisExampleReadModel::stats() const {

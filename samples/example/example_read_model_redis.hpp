@@ -13,6 +13,7 @@
 #include "persistence/tracking_script.hpp"
 #include "samples/example/example_read_model.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -21,8 +22,12 @@ namespace es {
 class RedisExampleReadModel final : public ExampleReadModel {
  public:
   // `name` tells projections apart (letters, digits, '-', '_').
+  // With `replica_acks` > 0 a page counts as applied only once that many replicas of each
+  // master written to have it (Redis WAIT, bounded by `replica_ack_timeout`; else
+  // StoreUnavailable and the page is applied again later, which the tracking makes harmless).
   RedisExampleReadModel(std::shared_ptr<RedisPool> pool, RedisKeys keys,
-                        std::string name = "example");
+                        std::string name = "example", int replica_acks = 0,
+                        std::chrono::milliseconds replica_ack_timeout = std::chrono::seconds(1));
 
   int partitions() const override { return keys_.partitions(); }
   std::vector<std::int64_t> positions(const std::vector<int>& partitions) const override;
@@ -43,6 +48,8 @@ class RedisExampleReadModel final : public ExampleReadModel {
   std::shared_ptr<RedisPool> pool_;
   RedisKeys keys_;
   std::string name_;
+  int replica_acks_ = 0;
+  std::chrono::milliseconds replica_ack_timeout_;
   std::unique_ptr<TrackedScript> script_;
 };
 

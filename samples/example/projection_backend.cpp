@@ -15,8 +15,9 @@ ProjectionBackend::ProjectionBackend(std::shared_ptr<RecordManager> events,
   if (auto* redis = dynamic_cast<RedisRecordManager*>(events_.get())) {
     redis_ = true;
     fetcher_ = std::make_shared<StreamEventFetcher>(redis->pool(), redis->keys());
-    read_model_ =
-        std::make_shared<RedisExampleReadModel>(redis->pool(), redis->keys(), options_.name);
+    read_model_ = std::make_shared<RedisExampleReadModel>(
+        redis->pool(), redis->keys(), options_.name, redis->options().replica_acks,
+        redis->options().replica_ack_timeout);
   } else {
     fetcher_ = std::make_shared<RecordManagerEventFetcher>(events_);
     read_model_ = std::make_shared<MemoryExampleReadModel>(events_->partitions());

@@ -108,7 +108,7 @@ for mode in catchup group; do
     k="es:{p$p}:projection:example"
     redis-cli -c -p "$first" del "$k" "$k:live" "$k:foo" >/dev/null
   done
-  "$bin/example-projector" --redis "$url" --mode "$mode" >>"$out" 2>&1 &
+  "$bin/example-projector" --redis "$url" --mode "$mode" --replica-acks 1 >>"$out" 2>&1 &
   proj=$!
   pids+=($proj)
   done_=0
