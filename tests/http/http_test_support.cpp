@@ -478,6 +478,17 @@ std::map<std::string, std::string> redis_fingerprint() {
   return out;
 }
 
+std::map<std::string, std::string> redis_fingerprint_when_still() {
+  auto print = redis_fingerprint();
+  for (int i = 0; i < 40; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto again = redis_fingerprint();
+    if (again == print) break;
+    print = std::move(again);
+  }
+  return print;
+}
+
 std::string redis_everything() {
   std::string out;
   for (const auto& key : redis_keys()) {

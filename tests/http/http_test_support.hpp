@@ -116,6 +116,10 @@ std::vector<StreamEntry> stream_entries(const std::string& key);
 // Every key with its type and size (stream length and last id, hash length, ...): equal
 // fingerprints before and after mean nothing was written.
 std::map<std::string, std::string> redis_fingerprint();
+// The fingerprint once Redis has been still for half a second (at most 20 s): the server's
+// projection applies new events a moment after they are acknowledged, and an idle server
+// writes nothing, so this is the baseline for "nothing changes" checks.
+std::map<std::string, std::string> redis_fingerprint_when_still();
 // Every byte stored under every key (names, fields, values), concatenated.
 std::string redis_everything();
 
