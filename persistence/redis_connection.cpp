@@ -15,6 +15,7 @@ namespace {
 
 // Redirects followed for one command before giving up (a map in flux settles in one or two).
 constexpr int kMaxRedirects = 5;
+constexpr std::chrono::milliseconds kMigrationWait{5000};
 
 std::string address_of(const RedisUrl& url) {
   return url.host + ":" + std::to_string(url.port);
@@ -141,7 +142,10 @@ RedisReply RedisConnection::read_reply() {
 }
 
 RedisReply RedisConnection::follow(Pending& p, RedisReply reply) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.command_timeout;
+  // TRYAGAIN is waited out for the command timeout but at least kMigrationWait: moving a busy
+  // slot's keys takes seconds, and a script call of an append meets it until the move ends.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::max(options_.command_timeout, kMigrationWait);
   auto pause = std::chrono::milliseconds(5);
   for (int redirects = 0; reply.is_error();) {
     const auto text = reply.str();

@@ -9,9 +9,7 @@
 #include "persistence/redis_scripts.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <limits>
-#include <thread>
 
 namespace es {
 namespace {
@@ -138,10 +136,6 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
   if (calls.empty()) return results;
 
   auto lease = pool_->acquire();
-  // TRYAGAIN (a resharding moves the partition's slot: some of its keys are on each side)
-  // is waited out with backoff, within a bound under the callers' deadlines.
-  const auto migration_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  auto pause = std::chrono::milliseconds(5);
   for (int attempt = 1;; ++attempt) {
     RefusedCalls refused;
     run_calls(*lease, requests, calls, results, refused);
@@ -153,14 +147,6 @@ std::vector<AppendResult> RedisRecordManager::append_batch(
       }
     }
     if (unsent.empty()) break;
-    if (refused.tryagain && !refused.noscript && !refused.crossslot) {
-      if (std::chrono::steady_clock::now() + pause > migration_deadline) {
-        throw StoreUnavailable("a Redis Cluster slot stayed in migration (TRYAGAIN) for 3 s");
-      }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(200));
-      --attempt;  // a pause for a migration is not a refusal
-    }
     if (attempt == 3) throw StoreUnavailable("Redis keeps refusing the append script");
     if (refused.noscript) load_script(*lease);  // the server lost its scripts (a restart)
     if (refused.crossslot) {
@@ -269,10 +255,6 @@ void RedisRecordManager::run_calls(RedisConnection& connection,
       auto text = reply.str();
       if (text.substr(0, 8) == "NOSCRIPT") {
         refused.noscript = true;  // resent by the caller
-        continue;
-      }
-      if (text.substr(0, 8) == "TRYAGAIN") {
-        refused.tryagain = true;  // nothing ran; resent by the caller after a pause
         continue;
       }
       if (text.substr(0, 9) == "CROSSSLOT" && call->groups.size() > 1) {

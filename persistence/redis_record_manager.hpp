@@ -44,7 +44,6 @@ class RedisRecordManager final : public RecordManager {
   struct RefusedCalls {
     bool noscript = false;   // the server lost the script
     bool crossslot = false;  // a proxy enforces one hash slot per script
-    bool tryagain = false;   // a cluster slot is migrating: the script did not run
   };
   void load_script(RedisConnection& connection);
   std::vector<Call> pack_calls(const std::vector<AppendRequest>& requests,

@@ -1,12 +1,15 @@
 #include "samples/verify/redis_stream_reader.hpp"
 
 #include "domain/errors.hpp"
+#include "persistence/redis_cluster_map.hpp"
 #include "persistence/redis_cluster_slot.hpp"
+#include "persistence/redis_node_connection.hpp"
 
 #include <hiredis/hiredis.h>
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -98,53 +101,28 @@ void RedisStreamReader::connect(Node& node, const RedisConnectionOptions& option
   }
 }
 
-// CLUSTER SLOTS on the URL's node: an error means a single Redis (cluster support off);
-// otherwise one connection per master, and every slot mapped to its master.
+// The persistence layer's slot map decides: on a single Redis nothing changes; on a cluster,
+// one connection per master and every slot mapped to its master.
 void RedisStreamReader::discover_cluster(const RedisConnectionOptions& options) {
-  Node& first = nodes_.front();
-  arena_.reset();
-  append(first, {"CLUSTER", "SLOTS"});
-  const ReplyNode* reply = read_reply(first);
-  if (reply->type != REDIS_REPLY_ARRAY) return;
-  std::vector<Node> masters;
-  std::vector<std::uint16_t> owner(kRedisClusterSlots, 0xffff);
-  for (std::size_t i = 0; i < reply->size; ++i) {
-    const ReplyNode* range = reply->elements[i];
-    if (range->type != REDIS_REPLY_ARRAY || range->size < 3 ||
-        range->elements[0]->type != REDIS_REPLY_INTEGER ||
-        range->elements[1]->type != REDIS_REPLY_INTEGER ||
-        range->elements[2]->type != REDIS_REPLY_ARRAY || range->elements[2]->size < 2) {
-      throw StoreUnavailable("CLUSTER SLOTS gave an unexpected reply");
-    }
-    const ReplyNode* master = range->elements[2];
-    RedisUrl url = url_;
-    url.host = std::string(text_of(master->elements[0]));
-    if (url.host.empty()) url.host = url_.host;  // "" means the node that answered
-    url.port = static_cast<int>(master->elements[1]->integer);
+  RedisClusterMap map(url_, options);
+  RedisNodeConnection seed(url_, options);
+  if (map.learn(seed) != RedisClusterMap::Mode::cluster) return;
+  const auto masters = map.masters();
+  std::vector<Node> nodes;
+  for (const auto& address : masters) {
+    RedisUrl url = map.url_of(address);
     url.db = 0;  // a cluster has database 0 only
-    std::size_t index = 0;
-    while (index < masters.size() &&
-           (masters[index].url.host != url.host || masters[index].url.port != url.port)) {
-      ++index;
-    }
-    if (index == masters.size()) masters.push_back(Node{url});
-    const auto from = range->elements[0]->integer;
-    const auto to = range->elements[1]->integer;
-    if (from < 0 || to >= kRedisClusterSlots || from > to) {
-      throw StoreUnavailable("CLUSTER SLOTS gave a slot range out of bounds");
-    }
-    for (auto slot = from; slot <= to; ++slot) {
-      owner[static_cast<std::size_t>(slot)] = static_cast<std::uint16_t>(index);
-    }
+    nodes.push_back(Node{url});
   }
-  if (masters.empty()) return;
-  for (auto o : owner) {
-    if (o == 0xffff) throw StoreUnavailable("the Redis Cluster does not serve every slot");
+  std::vector<std::uint16_t> owner(kRedisClusterSlots);
+  for (int slot = 0; slot < kRedisClusterSlots; ++slot) {
+    const auto address = map.master_of(slot);
+    owner[static_cast<std::size_t>(slot)] = static_cast<std::uint16_t>(
+        std::find(masters.begin(), masters.end(), address) - masters.begin());
   }
-  for (auto& m : masters) connect(m, options);
-  redisFree(first.context);
-  first.context = nullptr;
-  nodes_ = std::move(masters);
+  for (auto& n : nodes) connect(n, options);
+  redisFree(nodes_.front().context);
+  nodes_ = std::move(nodes);
   slot_owner_ = std::move(owner);
 }
 

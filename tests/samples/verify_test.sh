@@ -21,45 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
-    [ "$port" -eq 6379 ] && continue
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue  # taken
-    echo "$port"
-    return 0
-  done
-  return 1
-}
 password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s\n' "$password" >"$work/password" && chmod 600 "$work/password"
-# A redis-server of our own (password in a 0600 config file), three tries on a busy machine.
-start_redis() {
-  mkdir -p "$work/redis"
-  for _ in 1 2 3; do
-    port=$(free_port) || fail "no free port"
-    (
-      umask 077
-      printf 'port %s\nbind 127.0.0.1\nsave ""\nappendonly no\ndir %s\nlogfile %s\nrequirepass "%s"\n' \
-        "$port" "$work/redis" "$work/redis/redis.log" "$password" >"$work/redis/redis.conf"
-    )
-    redis-server "$work/redis/redis.conf" &
-    local pid=$!
-    pids+=("$pid")
-    for _ in $(seq 1 400); do
-      rcli ping 2>/dev/null | grep -q PONG && break
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    if rcli ping 2>/dev/null | grep -q PONG; then
-      url="redis://127.0.0.1:$port"
-      return 0
-    fi
-    kill "$pid" 2>/dev/null || true
-  done
-  fail "our redis-server did not start"
-}
 rcli() { REDISCLI_AUTH="$password" redis-cli --no-auth-warning -p "$port" "$@"; }
 fill() {  # example-sim into our Redis: 120 entities, 1200 more events
   timeout 300 "$sim" --redis "$url" --redis-password-file "$work/password" --entities 120 \
@@ -98,7 +61,7 @@ fingerprint() {  # every key with its type and length: unchanged means nothing w
 
 case "$scenario" in
 clean)
-  start_redis
+  start_protected_redis
   fill
   before=$(fingerprint)
   run_verify
@@ -121,7 +84,7 @@ clean)
   [ "$(fingerprint)" = "$before" ] || fail "es-verify changed the store"
   ;;
 tamper)
-  start_redis
+  start_protected_redis
   fill
   key=
   for k in $(rcli --scan --pattern 'es:{p*}:entity:*'); do
@@ -174,7 +137,7 @@ tamper)
   expect_line '^  streams +120 \(2 broken\)$'
   ;;
 logs)
-  start_redis
+  start_protected_redis
   fill
   log=$(rcli --scan --pattern 'es:{p*}:log' | sort | head -1)
   last=$(rcli xrevrange "$log" + - count 1 | head -1)
@@ -215,7 +178,7 @@ logs)
   expect_line "positions 3..3 are missing from the log"
   ;;
 cipher)
-  start_redis
+  start_protected_redis
   head -c 32 /dev/urandom | base64 >"$work/key" && chmod 600 "$work/key"
   head -c 32 /dev/urandom | base64 >"$work/wrong" && chmod 600 "$work/wrong"
   fill --cipher-key-file "$work/key"
@@ -263,7 +226,7 @@ usage)
   [ "$elapsed" -le 5 ] || fail "took $elapsed s to give up on an unreachable Redis"
   expect_line "cannot read the store redis://127.0.0.1:$dead"
   # A wrong password: exit 2, and the password shows nowhere.
-  start_redis
+  start_protected_redis
   printf 'not-the-password\n' >"$work/bad" && chmod 600 "$work/bad"
   run_verify_bare --redis "$url" --redis-password-file "$work/bad"
   expect_status 2
