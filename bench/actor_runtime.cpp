@@ -57,6 +57,7 @@ void create_many(ExampleApplication& app, int n, int senders) {
                   (*next)();
                 });
       };
+      self->attach_functor([next] { *next = nullptr; });  // breaks the handlers' cycle
       // A small window per sender keeps the journal's batches full.
       for (int w = 0; w < 4; ++w) (*next)();
     });

@@ -188,6 +188,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo,
               },
               [=](caf::error&) { (*step)(); });
     };
+    self->attach_functor([step] { *step = nullptr; });  // breaks the handlers' cycle
     (*step)();
   });
 }

@@ -193,6 +193,9 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
                 failed);
       }
     };
+    // The handlers keep `step` alive through their copies of it: clear it when the sender
+    // ends, or the cycle outlives the actor (LeakSanitizer).
+    self->attach_functor([step] { *step = nullptr; });
     (*step)();
   });
 }
