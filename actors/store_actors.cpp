@@ -188,6 +188,7 @@ caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> rec
 
 journal_actor spawn_journal_writer(caf::actor_system& sys, std::shared_ptr<RecordManager> records,
                                    JournalOptions options) {
+  if (!records->blocks()) return sys.spawn(journal_writer, std::move(records), options);
   return sys.spawn<caf::detached>(journal_writer, std::move(records), options);
 }
 
@@ -204,6 +205,7 @@ caf::actor spawn_loader_pool(caf::actor_system& sys, std::shared_ptr<RecordManag
                              std::shared_ptr<SnapshotStore> snapshots,
                              std::shared_ptr<const EventMapper> mapper, std::size_t workers) {
   auto factory = [&sys, records, snapshots, mapper] {
+    if (!records->blocks()) return sys.spawn(loader, records, snapshots, mapper);
     return sys.spawn<caf::detached>(loader, records, snapshots, mapper);
   };
   return caf::actor_pool::make(sys.dummy_execution_unit(), std::max<std::size_t>(workers, 1),

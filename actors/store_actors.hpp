@@ -1,5 +1,7 @@
-// The actors that talk to the stores. Each runs detached (its own thread) because the
-// persistence calls block; the entity actors never do I/O on scheduler threads.
+// The actors that talk to the stores. Each runs detached (its own thread) when the store's
+// calls block (RecordManager::blocks: Redis); the entity actors never do I/O on scheduler
+// threads. Over a store that never waits (in memory) the journal writer and the loaders
+// run on the scheduler like any actor.
 //
 // - journal writer: the entity-events persistence policy; batches the appends of many
 //   entity actors into one pipelined round trip (group commit).

@@ -29,6 +29,7 @@ class MemoryRecordManager final : public RecordManager {
   std::vector<Notification> read_notifications(int partition, std::int64_t start,
                                                std::size_t limit) const override;
   std::int64_t last_notification_position(int partition) const override;
+  bool blocks() const override { return false; }  // a mutex held for microseconds
 
   // Waits until the log of one of the partitions holds a position above the one paired with
   // it, at most `timeout`. True when one does (for followers of the log: subscriptions).

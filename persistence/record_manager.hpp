@@ -94,6 +94,11 @@ class RecordManager {
                                                        std::size_t limit) const = 0;
   // The position of the last notification of `partition` (0 when empty).
   virtual std::int64_t last_notification_position(int partition) const = 0;
+
+  // Whether a call may wait on the network or a disk. The actors give a blocking store its
+  // own threads; a store that never waits is called from the scheduler's workers (a thread
+  // hop and a futex wake less per group commit).
+  virtual bool blocks() const { return true; }
 };
 
 // Checks the shape of an append request (non-empty, right ids, contiguous positions after

@@ -357,13 +357,14 @@ void print_metrics(const RuntimeMetrics& run, const RuntimeMetrics& recovery) {
       static_cast<unsigned long long>(run.passivations.value() + recovery.passivations.value()));
 }
 
-// Workers for the actors. By default one core is left to what runs beside them: the store's
-// I/O threads (journal writers, loaders) and, on one machine, redis-server. On the 2-core
-// benchmark machine 1 worker gave 26,000 - 34,000 events/s against 23,000 with 2
-// (docs/BENCHMARKS.md).
+// Workers for the actors. On Redis one core is left by default to what runs beside them:
+// the store's I/O threads (journal writers, loaders) and, on one machine, redis-server. On
+// the 2-core benchmark machine 1 worker gave 26,000 - 34,000 events/s against 23,000 with 2.
+// In memory nothing runs beside them: every core (docs/BENCHMARKS.md, issue 13).
 std::size_t scheduler_threads(const Options& opt) {
   if (opt.threads > 0) return static_cast<std::size_t>(opt.threads);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (opt.store.store == "memory") return cores;
   return std::max(1u, cores - 1);
 }
 
@@ -546,9 +547,9 @@ int main(int argc, char** argv) {
       "concurrency", po::value(&opt.concurrency)->value_name("N")->default_value(opt.concurrency),
       "concurrent senders (each keeps one command in flight)")(
       "threads", po::value(&opt.threads)->value_name("N")->default_value(opt.threads),
-      "actor scheduler threads; 0: one per core but one, left to Redis and the store's I/O")(
-      "seed", po::value(&opt.seed)->value_name("N")->default_value(opt.seed), "random seed")(
-      "quiet,q", po::bool_switch(&opt.quiet), "no progress bar");
+      "actor scheduler threads; 0: one per core (on Redis one per core but one, left to Redis and "
+      "the store's I/O)")("seed", po::value(&opt.seed)->value_name("N")->default_value(opt.seed),
+                          "random seed")("quiet,q", po::bool_switch(&opt.quiet), "no progress bar");
   samples::add_store_options(options, opt.store);
   samples::add_cluster_client_options(options, opt.cluster);
   std::optional<samples::ClientSettings> client;
