@@ -2,6 +2,7 @@
 // "Actor runtime"): the memory of 100,000 live Example actors, the time to reload an entity
 // with 10,000 events through its actor, and redis-benchmark's raw XADD rate on the same
 // server as the anchor for the end-to-end rate that example-sim measures.
+#include "actors/self_loop.hpp"
 #include "persistence/redis_launcher.hpp"
 #include "persistence/redis_stores.hpp"
 #include "samples/example/example_application.hpp"
@@ -42,7 +43,7 @@ void create_many(ExampleApplication& app, int n, int senders) {
     const int share = n / senders + (s < n % senders);
     app.system().spawn([=](caf::event_based_actor* self) {
       auto left = std::make_shared<int>(share);
-      auto next = std::make_shared<std::function<void()>>();
+      auto next = make_self_loop(self);
       *next = [=] {
         if ((*left)-- <= 0) return;
         self->request(repo, caf::infinite, create_atom::value,
@@ -57,7 +58,6 @@ void create_many(ExampleApplication& app, int n, int senders) {
                   (*next)();
                 });
       };
-      self->attach_functor([next] { *next = nullptr; });  // breaks the handlers' cycle
       // A small window per sender keeps the journal's batches full.
       for (int w = 0; w < 4; ++w) (*next)();
     });

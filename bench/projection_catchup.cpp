@@ -17,6 +17,7 @@
 #include "samples/example/example_projection_service.hpp"
 
 #include "actors/runtime_config.hpp"
+#include "actors/self_loop.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -159,7 +160,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo,
                   std::shared_ptr<std::atomic<std::int64_t>> done) {
   sys.spawn([=](caf::event_based_actor* self) {
     auto rng = std::make_shared<std::mt19937_64>(seed);
-    auto step = std::make_shared<std::function<void()>>();
+    auto step = make_self_loop(self);
     *step = [=] {
       if (stop->load()) {
         self->quit();
@@ -188,7 +189,6 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo,
               },
               [=](caf::error&) { (*step)(); });
     };
-    self->attach_functor([step] { *step = nullptr; });  // breaks the handlers' cycle
     (*step)();
   });
 }

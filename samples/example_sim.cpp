@@ -9,6 +9,7 @@
 // then runs the same recovery check from the shared Redis alone.
 #include "actors/cluster_client.hpp"
 #include "actors/placement.hpp"
+#include "actors/self_loop.hpp"
 #include "domain/errors.hpp"
 #include "samples/example/example_application.hpp"
 #include "samples/support/cluster_flags.hpp"
@@ -107,7 +108,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
       progress->per_target[target] += st->answered;
       progress->finished.fetch_add(1);
     };
-    auto step = std::make_shared<std::function<void()>>();
+    auto step = make_self_loop(self);
     *step = [=] {
       if (st->remaining == 0) {
         finish();
@@ -193,9 +194,6 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
                 failed);
       }
     };
-    // The handlers keep `step` alive through their copies of it: clear it when the sender
-    // ends, or the cycle outlives the actor (LeakSanitizer).
-    self->attach_functor([step] { *step = nullptr; });
     (*step)();
   });
 }
@@ -360,11 +358,12 @@ void print_metrics(const RuntimeMetrics& run, const RuntimeMetrics& recovery) {
 // Workers for the actors. On Redis one core is left by default to what runs beside them:
 // the store's I/O threads (journal writers, loaders) and, on one machine, redis-server. On
 // the 2-core benchmark machine 1 worker gave 26,000 - 34,000 events/s against 23,000 with 2.
-// In memory nothing runs beside them: every core (docs/BENCHMARKS.md, issue 13).
-std::size_t scheduler_threads(const Options& opt) {
+// Over a store that never blocks nothing runs beside them: every core (docs/BENCHMARKS.md,
+// issue 13).
+std::size_t scheduler_threads(const Options& opt, const RecordManager& events) {
   if (opt.threads > 0) return static_cast<std::size_t>(opt.threads);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  if (opt.store.store == "memory") return cores;
+  if (!events.blocks()) return cores;
   return std::max(1u, cores - 1);
 }
 
@@ -379,7 +378,7 @@ int run(const Options& opt) {
   config.cipher = samples::load_cipher(opt.store, "example-sim");
   config.snapshot_period = opt.store.snapshot_period;
   config.max_in_flight = std::max<std::int64_t>(config.max_in_flight, opt.concurrency * 2);
-  config.scheduler_threads = scheduler_threads(opt);
+  config.scheduler_threads = scheduler_threads(opt, *setup.stores.events);
 
   std::printf(
       "example-sim: %lld entities, %lld commands, %lld concurrent senders, %zu actor threads\n",

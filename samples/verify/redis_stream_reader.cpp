@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace es::verify {
 
@@ -69,45 +70,42 @@ void RedisStreamReader::connect(Node& node, const RedisConnectionOptions& option
     node.context = nullptr;
     throw StoreUnavailable("cannot connect to Redis at " + url.to_string() + ": " + reason);
   }
-  // The reader may be half-built when this throws (its destructor would not run): the
-  // context is freed here on every failure.
-  try {
-    if (redisSetTimeout(node.context, to_timeval(options.command_timeout)) != REDIS_OK) {
-      throw StoreUnavailable("cannot set timeouts on the connection to " + url.to_string());
-    }
-    // Replies in the arena; the read buffer kept between replies (0: never shrunk).
-    node.context->reader->fn = const_cast<redisReplyObjectFunctions*>(arena_reply_functions());
-    node.context->reader->maxbuf = 0;
-    if (!url.password.empty()) {
-      std::vector<std::string_view> auth{"AUTH"};
-      if (!url.user.empty()) auth.push_back(url.user);
-      auth.push_back(url.password);
-      append(node, auth);
-    }
-    const std::string db = std::to_string(url.db);
-    if (url.db != 0) append(node, {"SELECT", db});
-    append(node, {"PING"});
-    const std::size_t replies = node.pending;
-    arena_.reset();
-    for (std::size_t i = 0; i < replies; ++i) {
-      const ReplyNode* reply = read_reply(node);
-      if (reply->type != REDIS_REPLY_ERROR) continue;
-      const std::string error(text_of(reply).substr(0, 200));
-      if (is_unavailable_error(error)) {
-        throw StoreUnavailable("Redis at " + url.to_string() + " cannot serve now: " + error);
-      }
-      if ((!url.password.empty() && i == 0) || starts_with(error, "NOAUTH") ||
-          starts_with(error, "WRONGPASS")) {
-        throw ConfigurationError("Redis authentication failed at " + url.to_string() + ": " +
-                                 error);
-      }
-      throw ConfigurationError("Redis at " + url.to_string() + " refused the setup: " + error);
-    }
-  } catch (...) {
-    redisFree(node.context);
-    node.context = nullptr;
-    throw;
+  // Freed on any failure below: the reader may be half-built, its destructor would not run.
+  auto free_on_failure = std::unique_ptr<Node, void (*)(Node*)>(&node, [](Node* n) {
+    redisFree(n->context);
+    n->context = nullptr;
+  });
+  if (redisSetTimeout(node.context, to_timeval(options.command_timeout)) != REDIS_OK) {
+    throw StoreUnavailable("cannot set timeouts on the connection to " + url.to_string());
   }
+  // Replies in the arena; the read buffer kept between replies (0: never shrunk).
+  node.context->reader->fn = const_cast<redisReplyObjectFunctions*>(arena_reply_functions());
+  node.context->reader->maxbuf = 0;
+  if (!url.password.empty()) {
+    std::vector<std::string_view> auth{"AUTH"};
+    if (!url.user.empty()) auth.push_back(url.user);
+    auth.push_back(url.password);
+    append(node, auth);
+  }
+  const std::string db = std::to_string(url.db);
+  if (url.db != 0) append(node, {"SELECT", db});
+  append(node, {"PING"});
+  const std::size_t replies = node.pending;
+  arena_.reset();
+  for (std::size_t i = 0; i < replies; ++i) {
+    const ReplyNode* reply = read_reply(node);
+    if (reply->type != REDIS_REPLY_ERROR) continue;
+    const std::string error(text_of(reply).substr(0, 200));
+    if (is_unavailable_error(error)) {
+      throw StoreUnavailable("Redis at " + url.to_string() + " cannot serve now: " + error);
+    }
+    if ((!url.password.empty() && i == 0) || starts_with(error, "NOAUTH") ||
+        starts_with(error, "WRONGPASS")) {
+      throw ConfigurationError("Redis authentication failed at " + url.to_string() + ": " + error);
+    }
+    throw ConfigurationError("Redis at " + url.to_string() + " refused the setup: " + error);
+  }
+  free_on_failure.release();
 }
 
 // The persistence layer's slot map decides: on a single Redis nothing changes; on a cluster,

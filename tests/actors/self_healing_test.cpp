@@ -4,6 +4,7 @@
 // Real outages of the test's private redis-server: SIGSTOP/SIGCONT, and kill -9 then restart.
 #include "actors/backends.hpp"
 #include "actors/runtime.hpp"
+#include "actors/self_loop.hpp"
 #include "domain/errors.hpp"
 #include "samples/example/example_binding.hpp"
 
@@ -61,7 +62,7 @@ TEST_CASE("an entity whose load failed while Redis was down serves again on its 
   auto repo = examples.repository();
   for (int i = 0; i < 16; ++i) {
     runtime.adopt(runtime.system().spawn([&, repo](caf::event_based_actor* self) {
-      auto step = std::make_shared<std::function<void()>>();
+      auto step = make_self_loop(self);
       *step = [=, &stop, &last_success, &failures] {
         if (stop) return self->quit();
         self->request(repo, std::chrono::seconds(3), get_atom::value, to_string(id))
@@ -75,9 +76,6 @@ TEST_CASE("an entity whose load failed while Redis was down serves again on its 
                   (*step)();
                 });
       };
-      // The handlers keep `step` alive through their copies of it: clear it when the actor
-      // ends, or the cycle leaks (LeakSanitizer).
-      self->attach_functor([step] { *step = nullptr; });
       for (int k = 0; k < 4; ++k) (*step)();
     }));
   }
