@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -44,6 +45,7 @@ struct Options {
   std::int64_t commands = 200000;
   std::int64_t concurrency = 64;
   std::int64_t threads = 0;  // CAF scheduler workers; 0: one per core but one
+  double rate = 0;           // commands/s over all senders (open loop); 0: closed loop
   bool quiet = false;
   std::uint64_t seed = 42;
   samples::StoreFlags store;
@@ -63,6 +65,7 @@ struct Expected {
   std::string foo = "\"\"", a = "\"\"", b = "\"\"";
   std::int64_t heartbeats = 0;
   std::int64_t version = -1;
+  bool in_flight = false;  // open loop: one command per entity at a time keeps it exact
 };
 
 // Counters shared by the sender actors and the main thread.
@@ -83,12 +86,26 @@ struct Progress {
 
 enum class Phase { create, drive, verify };
 
+// Open loop: a sender wakes itself when its next command is due.
+using pace_atom = caf::atom_constant<caf::atom("pace")>;
+
+// The open-loop schedule of one sender: its k-th command is due at start + k / rate.
+struct Pacing {
+  double rate = 0;  // this sender's commands/s; 0: closed loop
+  Clock::time_point start;
+  Clock::time_point due(std::int64_t k) const {
+    return start + std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(static_cast<double>(k) / rate));
+  }
+};
+
 // One sender: owns a disjoint set of entities, keeps one request in flight at a time, so
 // the expected state of each of its entities is exact.
 void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::size_t target,
                   caf::duration timeout, Phase phase, std::vector<Expected*> owned,
-                  std::int64_t commands, std::uint64_t seed, std::shared_ptr<Progress> progress) {
-  sys.spawn([=](caf::event_based_actor* self) mutable {
+                  std::int64_t commands, std::uint64_t seed, Pacing pacing,
+                  std::shared_ptr<Progress> progress) {
+  sys.spawn([=](caf::event_based_actor* self) mutable -> caf::behavior {
     struct State {
       std::vector<Expected*> owned;
       std::int64_t remaining;
@@ -96,8 +113,11 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
       std::mt19937_64 rng;
       std::vector<double> latencies;
       std::int64_t answered = 0;
+      std::int64_t issued = 0;     // open loop: commands sent so far
+      std::int64_t in_flight = 0;  // open loop: sent, not yet answered
     };
-    auto st = std::make_shared<State>(State{owned, 0, 0, std::mt19937_64(seed), {}, 0});
+    auto st = std::make_shared<State>(State{owned, 0, 0, std::mt19937_64(seed), {}, 0, 0, 0});
+    const bool open_loop = phase == Phase::drive && pacing.rate > 0;
     st->remaining = phase == Phase::drive ? commands : static_cast<std::int64_t>(owned.size());
     st->latencies.reserve(static_cast<std::size_t>(st->remaining));
     auto finish = [=] {
@@ -109,26 +129,22 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
       progress->finished.fetch_add(1);
     };
     auto step = make_self_loop(self);
-    *step = [=] {
-      if (st->remaining == 0) {
-        finish();
-        self->quit();
-        return;
-      }
-      --st->remaining;
-      const auto started = Clock::now();
+    // Sends one command; `started` is when it was due (open loop) or sent (closed loop), so
+    // a late send counts in its latency (no coordinated omission). `answered` runs after the
+    // reply or the error.
+    auto send = [=](Clock::time_point started, std::function<void()> answered) {
       auto done = [=] {
         st->latencies.push_back(
             std::chrono::duration<double, std::milli>(Clock::now() - started).count());
         ++st->answered;
         progress->done.fetch_add(1, std::memory_order_relaxed);
-        (*step)();
+        answered();
       };
       auto failed = [=](caf::error& error) {
         progress->errors.fetch_add(1);
         progress->problem(reason_of(error));
         progress->done.fetch_add(1, std::memory_order_relaxed);
-        (*step)();
+        answered();
       };
       if (phase == Phase::create) {
         Expected* e = st->owned[st->next_index++];
@@ -156,7 +172,16 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
                 },
                 failed);
       } else {
-        Expected* e = st->owned[st->rng() % st->owned.size()];
+        // An entity with no command in flight (the first free one after a random pick).
+        const auto n = st->owned.size();
+        auto first = static_cast<std::size_t>(st->rng() % n);
+        Expected* e = nullptr;
+        for (std::size_t i = 0; i < n && !e; ++i) {
+          auto* candidate = st->owned[(first + i) % n];
+          if (!candidate->in_flight) e = candidate;
+        }
+        if (!e) return false;
+        e->in_flight = true;
         const auto pick = st->rng() % 10;
         ExampleBinding::Command command;
         std::string value;
@@ -178,6 +203,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
         self->request(repo, timeout, execute_atom::value, e->id, command)
             .then(
                 [=](ExampleView& v) {
+                  e->in_flight = false;
                   if (v.version != e->version + 1) {
                     progress->mismatches.fetch_add(1);
                     progress->problem("entity " + e->id + " answered version " +
@@ -191,10 +217,53 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
                     (name == "a" ? e->a : name == "b" ? e->b : e->foo) = value;
                   done();
                 },
-                failed);
+                [=](caf::error& error) {
+                  e->in_flight = false;
+                  failed(error);
+                });
       }
+      return true;
     };
+    if (open_loop) {
+      auto end_if_done = [=] {
+        if (st->issued == st->remaining && st->in_flight == 0) {
+          finish();
+          self->quit();
+        }
+      };
+      // Every command that is due goes out now; then a wake-up when the next one is due (at
+      // most 4,000 a second per sender, so the timers cost less than the commands).
+      *step = [=] {
+        const auto now = Clock::now();
+        while (st->issued < st->remaining && pacing.due(st->issued) <= now) {
+          if (!send(pacing.due(st->issued), [=] {
+                --st->in_flight;
+                end_if_done();
+              }))
+            break;  // every owned entity is busy: the rest waits for the next wake-up
+          ++st->issued;
+          ++st->in_flight;
+        }
+        if (st->issued < st->remaining) {
+          const auto wait = std::max<Clock::duration>(pacing.due(st->issued) - now,
+                                                      std::chrono::microseconds(250));
+          self->delayed_send(self, wait, pace_atom::value);
+        }
+      };
+      end_if_done();
+    } else {
+      *step = [=] {
+        if (st->remaining == 0) {
+          finish();
+          self->quit();
+          return;
+        }
+        --st->remaining;
+        send(Clock::now(), [=] { (*step)(); });
+      };
+    }
     (*step)();
+    return {[=](pace_atom) { (*step)(); }};
   });
 }
 
@@ -215,8 +284,16 @@ double run_phase(caf::actor_system& sys, const Targets& targets, Phase phase,
         total / static_cast<std::int64_t>(senders) +
         (static_cast<std::int64_t>(s) < total % static_cast<std::int64_t>(senders));
     const auto target = s % targets.repositories.size();
+    Pacing pacing;
+    if (phase == Phase::drive && opt.rate > 0) {
+      // The senders' schedules interleave: sender s starts s / rate seconds in.
+      pacing.rate = opt.rate / static_cast<double>(senders);
+      pacing.start =
+          started + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(s) / opt.rate));
+    }
     spawn_sender(sys, targets.repositories[target], target, targets.timeout, phase,
-                 std::move(owned), share, opt.seed * 7919 + s, progress);
+                 std::move(owned), share, opt.seed * 7919 + s, pacing, progress);
   }
   const bool bar = !opt.quiet;
   auto last_draw = Clock::now();
@@ -384,6 +461,9 @@ int run(const Options& opt) {
       "example-sim: %lld entities, %lld commands, %lld concurrent senders, %zu actor threads\n",
       static_cast<long long>(opt.entities), static_cast<long long>(opt.commands),
       static_cast<long long>(opt.concurrency), config.scheduler_threads);
+  if (opt.rate > 0)
+    std::printf("open loop: %.0f commands/s (latency from each command's scheduled time)\n",
+                opt.rate);
   std::printf(
       "store: %s%s%s\n", setup.description.c_str(), config.cipher ? ", encrypted (AES-GCM)" : "",
       opt.store.snapshot_period
@@ -432,6 +512,8 @@ int run(const Options& opt) {
   std::printf("BENCH sim.latency_p50 %.3f ms\n", p50);
   std::printf("BENCH sim.latency_p99 %.3f ms\n", p99);
   std::printf("BENCH sim.rss_peak %.1f MiB\n", rss);
+  std::printf("BENCH sim.recovery_entities_per_s %.0f entities/s\n",
+              verify_secs > 0 ? static_cast<double>(opt.entities) / verify_secs : 0);
   const bool ok = report.errors == 0 && report.mismatches == 0;
   std::printf("recovery check: %s\n", ok ? "passed" : "FAILED");
   return ok ? 0 : 1;
@@ -544,7 +626,12 @@ int main(int argc, char** argv) {
       "commands", po::value(&opt.commands)->value_name("N")->default_value(opt.commands),
       "commands to drive (attribute changes and heartbeats, one event each)")(
       "concurrency", po::value(&opt.concurrency)->value_name("N")->default_value(opt.concurrency),
-      "concurrent senders (each keeps one command in flight)")(
+      "concurrent senders (each keeps one command in flight; with --rate each sends on its own "
+      "schedule, and the default is one per 20,000 commands/s: every sender's wake-up is a "
+      "timer of CAF's one clock thread)")(
+      "rate", po::value(&opt.rate)->value_name("R")->default_value(opt.rate),
+      "open loop: R commands/s in all, each sent when due whether or not earlier ones were "
+      "answered (latency counts from when it was due); 0: closed loop, as fast as answers come")(
       "threads", po::value(&opt.threads)->value_name("N")->default_value(opt.threads),
       "actor scheduler threads; 0: one per core (on Redis one per core but one, left to Redis and "
       "the store's I/O)")("seed", po::value(&opt.seed)->value_name("N")->default_value(opt.seed),
@@ -562,10 +649,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
+    if (opt.rate > 0 && vm["concurrency"].defaulted())
+      opt.concurrency = static_cast<std::int64_t>(std::ceil(opt.rate / 20000));
     if (opt.entities < 1 || opt.commands < 0 || opt.concurrency < 1 || opt.threads < 0 ||
-        opt.threads > 256) {
+        opt.threads > 256 || !(opt.rate >= 0 && opt.rate <= 1e8)) {
       throw po::error(
-          "--entities and --concurrency must be >= 1, --commands >= 0, --threads 0 to 256");
+          "--entities and --concurrency must be >= 1, --commands >= 0, --threads 0 to 256, "
+          "--rate 0 to 100000000");
     }
     client = samples::client_settings(opt.cluster, opt.store, "example-sim");
   } catch (const ConfigurationError& e) {

@@ -56,8 +56,26 @@ case "$scenario" in
       fail "plaintext event JSON in the AOF of an encrypted run"
     fi
     ;;
+  open-loop)
+    # --rate: commands sent on a schedule, not as answers come. 2,000 at 2,000/s take about
+    # a second however fast the store is; 3 entities at 20,000/s keep every entity busy, so
+    # commands wait for their entity and each entity's state must still come out exact.
+    "$sim" --store memory --entities 50 --commands 2000 --rate 2000 --quiet >"$out" 2>&1 ||
+      fail "exit status $?"
+    summary_lines
+    expect_line '^open loop: 2000 commands/s'
+    expect_line '^example-sim: 50 entities, 2000 commands, 1 concurrent senders'
+    secs=$(sed -nE 's/^  events persisted     2000 \(\+50 Created\) in ([0-9.]+) s.*/\1/p' "$out")
+    [ -n "$secs" ] || fail "no 'events persisted' line"
+    awk -v s="$secs" 'BEGIN { exit !(s >= 0.9 && s < 10) }' ||
+      fail "2000 commands at 2000/s took $secs s (expected about 1 s)"
+    "$sim" --store memory --entities 3 --commands 3000 --rate 20000 --concurrency 3 --quiet \
+      >"$out" 2>&1 || fail "busy entities: exit status $?"
+    summary_lines
+    expect_line '^  events persisted     3000 \(\+3 Created\)'
+    ;;
   bad-flags)
-    for args in "--entities 0" "--concurrency -3" "--threads -1" "--store paper" \
+    for args in "--rate -5" "--rate fast" "--entities 0" "--concurrency -3" "--threads -1" "--store paper" \
                 "--store memory --redis redis://127.0.0.1:1" "--cipher-key-file $work/missing" \
                 "--snapshot-period -1" "--no-such-flag"; do
       # shellcheck disable=SC2086
@@ -69,7 +87,7 @@ case "$scenario" in
       [ -z "$(ls -A "$work" | grep -v out.txt)" ] || fail "'$args' left files behind"
     done
     "$sim" --help >"$out" 2>&1 || fail "--help: exit status $?"
-    for flag in --entities --commands --concurrency --threads --redis --store --cipher-key-file \
+    for flag in --entities --commands --concurrency --rate --threads --redis --store --cipher-key-file \
                 --snapshot-period --quiet; do
       expect_line "$flag"
     done
