@@ -33,8 +33,7 @@ struct EntityActorState {
   using Entity = entity_t<Binding>;
   std::shared_ptr<const EntityRuntime> rt;
   repository_actor<Binding> supervisor;
-  Uuid id{};
-  std::string id_text;
+  Uuid id{};  // as text only where needed: a live actor's memory counts (issue 13)
   std::optional<Entity> entity;  // nothing while no event is stored
   caf::error failure;            // why the entity cannot be served (integrity, unavailable)
   std::int64_t snapshot_version = -1;
@@ -131,8 +130,9 @@ void recover(entity_pointer<Binding> self, Done done) {
           [=](caf::error& error) mutable {
             auto& st = self->state;
             st.entity.reset();
-            st.failure = make_error(ErrorCode::unavailable,
-                                    "cannot load entity " + st.id_text + ": " + reason_of(error));
+            st.failure =
+                make_error(ErrorCode::unavailable,
+                           "cannot load entity " + to_string(st.id) + ": " + reason_of(error));
             schedule_retry<Binding>(self);
             done();
           });
@@ -142,12 +142,12 @@ void recover(entity_pointer<Binding> self, Done done) {
 // actor has nothing worth keeping in memory (an unknown id, an unreachable store).
 template <class Binding>
 void passivate_soon(entity_pointer<Binding> self) {
-  self->send(self->state.supervisor, passivate_atom::value, self->state.id_text);
+  self->send(self->state.supervisor, passivate_atom::value, to_string(self->state.id));
 }
 
 template <class Binding>
 caf::error not_found(entity_pointer<Binding> self) {
-  return make_error(ErrorCode::not_found, "no entity with id " + self->state.id_text);
+  return make_error(ErrorCode::not_found, "no entity with id " + to_string(self->state.id));
 }
 
 // The error that stops a request for the current entity before it runs, if any: the entity
@@ -208,7 +208,7 @@ Decided<Binding> decide_command(entity_pointer<Binding> self, const command_t<Bi
       return out;
     }
     if (st.entity) {
-      out.error = make_error(ErrorCode::invalid, "entity " + st.id_text + " already exists");
+      out.error = make_error(ErrorCode::invalid, "entity " + to_string(st.id) + " already exists");
       return out;
     }
   } else if ((out.error = unservable<Binding>(self))) {
@@ -346,7 +346,6 @@ typename entity_actor<Binding>::behavior_type entity_actor_behavior(
   st.rt = rt;
   st.supervisor = std::move(supervisor);
   st.id = id;
-  st.id_text = to_string(id);
   st.completed = std::move(completed);
   if (!is_new) recover<Binding>(self, [] {});
 

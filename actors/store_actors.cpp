@@ -137,35 +137,144 @@ void read_decoded(RecordManager& records, const EventMapper& mapper, const Uuid&
   }
 }
 
-caf::behavior loader(caf::event_based_actor*, std::shared_ptr<RecordManager> records,
+// One load: the latest snapshot at or below the bound (if asked) and the events after it,
+// decoded while the store reads the next page.
+StoredHistory load_one(RecordManager& records, const SnapshotStore* snapshots,
+                       const EventMapper& mapper, const Uuid& id, std::int64_t max_version,
+                       bool use_snapshot) {
+  StoredHistory history;
+  std::optional<std::int64_t> bound;
+  if (max_version >= 0) bound = max_version;
+  try {
+    if (use_snapshot && snapshots) {
+      if (auto s = snapshots->latest(id, bound)) {
+        history.has_snapshot = true;
+        history.snapshot = std::move(*s);
+      }
+    }
+    ReadQuery query;
+    if (history.has_snapshot) query.gt = history.snapshot.position;
+    if (bound) query.lte = *bound;
+    read_decoded(records, mapper, id, query, history);
+  } catch (const DataIntegrityError&) {
+    // A snapshot the store itself cannot decode: the entity's data is broken, the store is
+    // not unavailable.
+    history.failure = current_exception_to_error();
+  }
+  return history;
+}
+
+struct LoaderState {
+  struct Pending {
+    Uuid id;
+    std::int64_t max_version;
+    bool use_snapshot;
+    caf::typed_response_promise<StoredHistory> promise;
+  };
+  std::vector<Pending> pending;
+  bool flush_scheduled = false;
+  static inline const char* name = "loader";
+};
+
+// Loads that queued up together (a mass recovery: many entities at once) go out as two
+// pipelined round trips, snapshots then events, instead of two per entity. Stored data the
+// store cannot decode makes the batch fall back to one load each, so that only the broken
+// entity fails, with its own reason.
+void load_batch(RecordManager& records, const SnapshotStore* snapshots, const EventMapper& mapper,
+                std::vector<LoaderState::Pending>& batch) {
+  const auto n = batch.size();
+  std::vector<StoredHistory> histories(n);
+  try {
+    std::vector<SnapshotStore::Lookup> lookups;
+    std::vector<std::size_t> with_snapshot;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!batch[i].use_snapshot || !snapshots) continue;
+      std::optional<std::int64_t> bound;
+      if (batch[i].max_version >= 0) bound = batch[i].max_version;
+      lookups.push_back({batch[i].id, bound});
+      with_snapshot.push_back(i);
+    }
+    if (!lookups.empty()) {
+      auto found = snapshots->latest_many(lookups);
+      for (std::size_t k = 0; k < with_snapshot.size(); ++k) {
+        if (!found[k]) continue;
+        auto& h = histories[with_snapshot[k]];
+        h.has_snapshot = true;
+        h.snapshot = std::move(*found[k]);
+      }
+    }
+    std::vector<SequenceRead> reads(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      reads[i].id = batch[i].id;
+      if (histories[i].has_snapshot) reads[i].query.gt = histories[i].snapshot.position;
+      if (batch[i].max_version >= 0) reads[i].query.lte = batch[i].max_version;
+    }
+    auto stored = records.read_many(reads);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& h = histories[i];
+      try {
+        h.events.reserve(stored[i].size());
+        for (const auto& record : stored[i]) h.events.push_back(mapper.from_record(record));
+      } catch (...) {
+        h.failure = current_exception_to_error();
+      }
+    }
+  } catch (const DataIntegrityError&) {
+    for (auto& p : batch) {
+      try {
+        p.promise.deliver(
+            load_one(records, snapshots, mapper, p.id, p.max_version, p.use_snapshot));
+      } catch (...) {
+        p.promise.deliver(current_exception_to_error());
+      }
+    }
+    return;
+  } catch (...) {
+    const auto error = current_exception_to_error();
+    for (auto& p : batch) p.promise.deliver(error);
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) batch[i].promise.deliver(std::move(histories[i]));
+}
+
+caf::behavior loader(caf::stateful_actor<LoaderState>* self, std::shared_ptr<RecordManager> records,
                      std::shared_ptr<SnapshotStore> snapshots,
                      std::shared_ptr<const EventMapper> mapper) {
+  // The most loads one round trip carries (bounds a batch's memory and its latency).
+  constexpr std::size_t max_batch = 256;
   return {
       [=](load_atom, const Uuid& id, std::int64_t max_version,
           bool use_snapshot) -> caf::result<StoredHistory> {
-        try {
-          StoredHistory history;
-          std::optional<std::int64_t> bound;
-          if (max_version >= 0) bound = max_version;
-          try {
-            if (use_snapshot && snapshots) {
-              if (auto s = snapshots->latest(id, bound)) {
-                history.has_snapshot = true;
-                history.snapshot = std::move(*s);
-              }
-            }
-            ReadQuery query;
-            if (history.has_snapshot) query.gt = history.snapshot.position;
-            if (bound) query.lte = *bound;
-            read_decoded(*records, *mapper, id, query, history);
-          } catch (const DataIntegrityError&) {
-            // A snapshot the store itself cannot decode: the entity's data is broken, the
-            // store is not unavailable.
-            history.failure = current_exception_to_error();
+        auto promise = self->make_response_promise<StoredHistory>();
+        self->state.pending.push_back({id, max_version, use_snapshot, promise});
+        // Every load already queued behind this one joins the same round trips.
+        if (!self->state.flush_scheduled) {
+          self->state.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+        return promise;
+      },
+      [=](flush_atom) {
+        auto& st = self->state;
+        st.flush_scheduled = false;
+        while (!st.pending.empty()) {
+          const auto n = std::min(max_batch, st.pending.size());
+          std::vector<LoaderState::Pending> batch(
+              std::make_move_iterator(st.pending.begin()),
+              std::make_move_iterator(st.pending.begin() + static_cast<std::ptrdiff_t>(n)));
+          st.pending.erase(st.pending.begin(), st.pending.begin() + static_cast<std::ptrdiff_t>(n));
+          if (batch.size() > 1) {
+            load_batch(*records, snapshots.get(), *mapper, batch);
+            continue;
           }
-          return history;
-        } catch (...) {
-          return current_exception_to_error();
+          // One load alone keeps the paged read: a long stream decodes while Redis reads on.
+          auto& p = batch.front();
+          try {
+            p.promise.deliver(
+                load_one(*records, snapshots.get(), *mapper, p.id, p.max_version, p.use_snapshot));
+          } catch (...) {
+            p.promise.deliver(current_exception_to_error());
+          }
         }
       },
       [=](events_atom, const Uuid& id, std::int64_t after,

@@ -9,8 +9,10 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include <malloc.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -118,22 +120,30 @@ int main(int argc, char** argv) {
   auto pool = std::make_shared<RedisPool>(server.redis_url());
 
   double base_rss = 0, with_actors = 0;
+  std::int64_t live = 0;      // entity actors alive after the creations
+  double heap_per_actor = 0;  // malloc's bytes in use per actor (RSS less fragmentation)
   std::string entity_id;
   {
     ApplicationConfig cfg;
     cfg.stores = redis_stores(pool);
     cfg.passivate_after = std::chrono::hours(1);
+    cfg.max_live_entities = actors + 1000;  // the machine's default cap would passivate some
     ExampleApplication app(cfg);
     base_rss = rss_mib();
+    const auto heap_before = mallinfo2().uordblks;
     const auto start = Clock::now();
     create_many(app, actors, 64);
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
     with_actors = rss_mib();
+    live = app.stats().hosted;
+    heap_per_actor = static_cast<double>(mallinfo2().uordblks - heap_before) /
+                     static_cast<double>(std::max<std::int64_t>(live, 1));
     std::printf(
         "%d live entity actors: RSS %.1f MiB (%.1f MiB before), %.0f bytes each; "
         "created in %.2f s\n",
-        static_cast<int>(app.stats().hosted), with_actors, base_rss,
-        (with_actors - base_rss) * 1048576.0 / actors, secs);
+        static_cast<int>(live), with_actors, base_rss,
+        (with_actors - base_rss) * 1048576.0 / static_cast<double>(std::max<std::int64_t>(live, 1)),
+        secs);
 
     // One entity with `events` events, written through its actor in batches of heartbeats.
     auto created = app.create_new_example("long", 1, 2);
@@ -195,9 +205,12 @@ int main(int argc, char** argv) {
   const std::string raw = run_redis_benchmark(server.port());
   std::printf("redis-benchmark raw XADD to 10,000 streams on the same server: %s req/s\n",
               raw.c_str());
-  std::printf("BENCH actors.rss_100k_actors %.1f MiB\n", with_actors);
-  std::printf("BENCH actors.bytes_per_actor %.0f bytes\n",
-              (with_actors - base_rss) * 1048576.0 / actors);
+  std::printf("BENCH actors.live_actors %d actors\n", static_cast<int>(live));
+  std::printf("BENCH actors.rss_live_actors %.1f MiB\n", with_actors);
+  std::printf(
+      "BENCH actors.bytes_per_actor %.0f bytes\n",
+      (with_actors - base_rss) * 1048576.0 / static_cast<double>(std::max<std::int64_t>(live, 1)));
+  std::printf("BENCH actors.heap_bytes_per_actor %.0f bytes\n", heap_per_actor);
   std::printf("BENCH actors.reload_10k_events_ms %.2f ms\n", reload_ms);
   std::printf("BENCH actors.reload_10k_events_cold_ms %.2f ms\n", cold_ms);
   std::printf("BENCH redis.raw_xadd_per_s %s requests/s\n", raw.c_str());

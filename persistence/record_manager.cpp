@@ -24,6 +24,14 @@ std::optional<std::string> validate_append(const AppendRequest& request) {
   return std::nullopt;
 }
 
+std::vector<std::vector<SequencedRecord>> RecordManager::read_many(
+    const std::vector<SequenceRead>& reads) const {
+  std::vector<std::vector<SequencedRecord>> out;
+  out.reserve(reads.size());
+  for (const auto& r : reads) out.push_back(read(r.id, r.query));
+  return out;
+}
+
 void RecordManager::read_pages(const Uuid& id, const ReadQuery& query,
                                const PageHandler& on_page) const {
   auto records = read(id, query);

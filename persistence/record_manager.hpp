@@ -46,6 +46,12 @@ struct Notification {
   }
 };
 
+// One sequence's part of a read_many() call.
+struct SequenceRead {
+  Uuid id;
+  ReadQuery query;
+};
+
 struct SequenceIdPage {
   std::vector<Uuid> ids;
   std::string next_cursor;  // empty when the listing is complete
@@ -71,6 +77,11 @@ class RecordManager {
   // This default hands over everything read() returns as one page.
   using PageHandler = std::function<void(std::vector<SequencedRecord>&&)>;
   virtual void read_pages(const Uuid& id, const ReadQuery& query, const PageHandler& on_page) const;
+
+  // The records of many sequences, one result per request, in order: a mass recovery loads
+  // many entities in one round trip instead of one each. This default reads them one by one.
+  virtual std::vector<std::vector<SequencedRecord>> read_many(
+      const std::vector<SequenceRead>& reads) const;
 
   std::optional<SequencedRecord> most_recent(const Uuid& id) const;
 

@@ -352,6 +352,44 @@ std::vector<SequencedRecord> RedisRecordManager::read(const Uuid& id,
   return out;
 }
 
+// One pipeline of XRANGEs (to every master concerned on a cluster) for the plain ascending
+// reads; the others (descending, limited) read one by one first, before the lease is taken.
+std::vector<std::vector<SequencedRecord>> RedisRecordManager::read_many(
+    const std::vector<SequenceRead>& reads) const {
+  std::vector<std::vector<SequencedRecord>> out(reads.size());
+  std::vector<std::size_t> piped;
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    const auto& query = reads[i].query;
+    if (!query.ascending || query.limit) {
+      out[i] = read(reads[i].id, query);
+    } else if (auto range = query.range(); range && range->second >= range->first) {
+      piped.push_back(i);
+    }
+  }
+  if (piped.empty()) return out;
+  auto lease = pool_->acquire();
+  for (auto i : piped) {
+    const auto range = *reads[i].query.range();
+    RedisArgs args{"XRANGE"};
+    args.add_copy(keys_.entity(reads[i].id)).add(std::max<std::int64_t>(range.first, 0));
+    if (range.second == kMaxPosition) {
+      args.add("+");
+    } else {
+      args.add(range.second);
+    }
+    lease->append(args);
+  }
+  for (auto i : piped) {
+    const auto& id = reads[i].id;
+    auto reply = lease->read_reply();
+    if (reply.is_error()) throw_read_error(reply.view(), "reading the events of " + to_string(id));
+    auto& records = out[i];
+    records.reserve(reply.size());
+    for (std::size_t j = 0; j < reply.size(); ++j) records.push_back(decode_entry(reply[j], id));
+  }
+  return out;
+}
+
 void RedisRecordManager::read_pages(const Uuid& id, const ReadQuery& query,
                                     const PageHandler& on_page) const {
   auto range = query.range();

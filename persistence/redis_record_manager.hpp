@@ -25,6 +25,8 @@ class RedisRecordManager final : public RecordManager {
   std::vector<SequencedRecord> read(const Uuid& id, const ReadQuery& query) const override;
   void read_pages(const Uuid& id, const ReadQuery& query,
                   const PageHandler& on_page) const override;
+  std::vector<std::vector<SequencedRecord>> read_many(
+      const std::vector<SequenceRead>& reads) const override;
   std::int64_t highest_position(const Uuid& id) const override;
   SequenceIdPage list_sequence_ids(const std::string& cursor, std::size_t count) const override;
   void delete_records(const Uuid& id, std::int64_t to_position) override;

@@ -102,6 +102,40 @@ std::optional<SequencedRecord> RedisSnapshotStore::latest(
   return decode_snapshot_member(id, reply[0].str());
 }
 
+// The same lookups pipelined: one round trip (per master on a cluster) for all of them.
+std::vector<std::optional<SequencedRecord>> RedisSnapshotStore::latest_many(
+    const std::vector<Lookup>& lookups) const {
+  std::vector<std::optional<SequencedRecord>> out(lookups.size());
+  std::vector<std::size_t> asked;
+  auto lease = pool_->acquire();
+  for (std::size_t i = 0; i < lookups.size(); ++i) {
+    const auto& bound = lookups[i].max_version;
+    if (bound && *bound < 0) continue;
+    RedisArgs args{"ZREVRANGEBYSCORE"};
+    args.add_copy(keys_.snapshot(lookups[i].id));
+    if (bound) {
+      args.add(*bound);
+    } else {
+      args.add("+inf");
+    }
+    args.add("-inf").add("LIMIT").add("0").add("1");
+    lease->append(args);
+    asked.push_back(i);
+  }
+  for (auto i : asked) {
+    const auto& id = lookups[i].id;
+    auto reply = lease->read_reply();
+    if (reply.is_error()) {
+      if (reply.str().substr(0, 9) == "WRONGTYPE") {
+        throw RecordDecodingError("the snapshot key of " + to_string(id) + " is not a sorted set");
+      }
+      throw_redis_error(reply.view(), "reading a snapshot of " + to_string(id));
+    }
+    if (reply.size() > 0) out[i] = decode_snapshot_member(id, reply[0].str());
+  }
+  return out;
+}
+
 void RedisSnapshotStore::delete_range(const Uuid& id, std::int64_t min_version,
                                       std::int64_t max_version) {
   if (min_version > max_version) return;

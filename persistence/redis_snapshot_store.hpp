@@ -20,6 +20,8 @@ class RedisSnapshotStore final : public SnapshotStore {
   void save(const SequencedRecord& snapshot) override;
   std::optional<SequencedRecord> latest(
       const Uuid& id, std::optional<std::int64_t> max_version = std::nullopt) const override;
+  std::vector<std::optional<SequencedRecord>> latest_many(
+      const std::vector<Lookup>& lookups) const override;
   void delete_range(const Uuid& id, std::int64_t min_version, std::int64_t max_version) override;
 
   const RedisKeys& keys() const { return keys_; }

@@ -14,6 +14,8 @@
 #include <caf/scoped_actor.hpp>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -334,6 +336,91 @@ TEST_CASE("Redis entries the store cannot decode are DataIntegrityErrors, not un
   CHECK_THROWS_AS(reopened.events(id), DataIntegrityError);
   CHECK_THROWS_AS(reopened.get(with_snapshot), DataIntegrityError);
   CHECK_THROWS_AS(reopened.set_attribute(with_snapshot, "a", 1), DataIntegrityError);
+}
+
+// A mass recovery: loads that queue up together go to the store as one batch (snapshots, then
+// events, each one pipelined round trip). Every entity comes back as it was stored, and the
+// broken ones in the batch (an entry the store cannot decode, a garbage snapshot, a tampered
+// event) fail alone, each with its own error.
+TEST_CASE("many entities recovered at once, the broken ones failing alone", "[actors][integrity]") {
+  const auto prefix = test::fresh_prefix();
+  RedisStoreOptions options;
+  options.key_prefix = prefix;
+  auto cfg = config_for(test::Backend::redis);
+  cfg.stores = redis_stores(test::redis_pool(), options);
+  cfg.snapshot_period = 3;  // some entities recover from a snapshot and the events after it
+  std::vector<Uuid> ids;
+  std::map<Uuid, std::int64_t> versions;
+  {
+    ExampleApplication app(cfg);
+    for (int i = 0; i < 300; ++i) {
+      auto id = *parse_uuid(app.create_new_example(boost::json::value(i)).id);
+      for (int k = 0; k < i % 6; ++k) app.set_attribute(id, "a", k);
+      ids.push_back(id);
+      versions[id] = i % 6;
+    }
+  }
+  auto redis = std::dynamic_pointer_cast<RedisRecordManager>(cfg.stores.events);
+  REQUIRE(redis);
+  auto command = [](std::initializer_list<std::string_view> args) {
+    auto reply = test::redis_pool()->acquire()->command(args);
+    REQUIRE_FALSE(reply.is_error());
+  };
+  // ids[10]: an entry with a field the stored format does not have; ids[20]: a garbage
+  // latest snapshot; ids[30]: an event whose content no longer matches its hash.
+  command({"XADD", redis->keys().entity(ids[10]), "5-1", "topic", "example.Example.Heartbeat",
+           "oops", "x"});
+  command({"ZADD", redis->keys().snapshot(ids[20]), "99", "garbage"});
+  auto records = cfg.stores.events->read(ids[30], {});
+  REQUIRE(records.size() == 1);
+  auto state = parse_stored_object(records[0].state);
+  state["foo"] = "changed";
+  command({"DEL", redis->keys().entity(ids[30])});
+  cfg.stores.events->append(
+      {ids[30], -1, {SequencedRecord{ids[30], 0, records[0].topic, canonical_json(state)}}});
+
+  cfg.loaders = 1;  // every load queues on one loader: they are batched
+  ExampleApplication reopened(cfg);
+  struct Answer {
+    std::int64_t version = -1;
+    ErrorCode error = ErrorCode::none;
+  };
+  auto answers = std::make_shared<std::map<Uuid, Answer>>();
+  auto mutex = std::make_shared<std::mutex>();
+  auto left = std::make_shared<std::atomic<int>>(static_cast<int>(ids.size()));
+  auto repo = reopened.repository();
+  reopened.system().spawn([=](caf::event_based_actor* self) {
+    for (const auto& id : ids) {
+      self->request(repo, std::chrono::seconds(60), get_atom::value, to_string(id))
+          .then(
+              [=](ExampleView& v) {
+                std::lock_guard lock(*mutex);
+                (*answers)[id].version = v.version;
+                left->fetch_sub(1);
+              },
+              [=](caf::error& e) {
+                std::lock_guard lock(*mutex);
+                (*answers)[id].error = code_of(e);
+                left->fetch_sub(1);
+              });
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (left->load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(left->load() == 0);
+  std::lock_guard lock(*mutex);
+  for (const auto& id : ids) {
+    INFO(to_string(id));
+    const auto& answer = (*answers)[id];
+    if (id == ids[10] || id == ids[20] || id == ids[30]) {
+      CHECK(answer.error == ErrorCode::integrity);
+    } else {
+      CHECK(answer.error == ErrorCode::none);
+      CHECK(answer.version == versions[id]);
+    }
+  }
+  CHECK(reopened.runtime().metrics()->recoveries.value() >= ids.size() - 3);
 }
 
 TEST_CASE("past max_in_flight, requests are refused as overloaded", "[actors][overload]") {

@@ -19,6 +19,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -206,6 +207,67 @@ TEMPLATE_TEST_CASE("journal spec: replay with bounds and limits", "[journal]", M
     query.gt = 1;
     CHECK(positions(records->read(id, query)) == span(4, 2));
   }
+}
+
+// A mass recovery reads many entities at once: read_many answers exactly what read() does for
+// each request, in order, whatever mix of bounds, directions and unknown ids it is given.
+TEMPLATE_TEST_CASE("journal spec: many sequences in one read", "[journal]", MemoryBackend,
+                   RedisBackend) {
+  TestType backend;
+  auto records = backend.records();
+  std::vector<Uuid> ids;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back(new_uuid());
+    records->append(request(ids.back(), -1, 1 + i % 7));
+  }
+  auto bounded = [](std::optional<std::int64_t> gt, std::optional<std::int64_t> lte) {
+    ReadQuery query;
+    query.gt = gt;
+    query.lte = lte;
+    return query;
+  };
+  ReadQuery descending;
+  descending.ascending = false;
+  descending.limit = 2;
+  ReadQuery limited;
+  limited.limit = 3;
+  std::vector<SequenceRead> reads;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    switch (i % 6) {
+      case 0:
+        reads.push_back({ids[i], q()});
+        break;
+      case 1:
+        reads.push_back({ids[i], bounded(1, std::nullopt)});
+        break;
+      case 2:
+        reads.push_back({ids[i], bounded(std::nullopt, 1)});
+        break;
+      case 3:
+        reads.push_back({ids[i], bounded(3, 2)});
+        break;  // empty range
+      case 4:
+        reads.push_back({ids[i], descending});
+        break;
+      default:
+        reads.push_back({ids[i], limited});
+        break;
+    }
+  }
+  reads.push_back({new_uuid(), q()});  // no such sequence
+  reads.push_back({ids[0], bounded(0, 0)});
+  const auto got = records->read_many(reads);
+  REQUIRE(got.size() == reads.size());
+  std::size_t non_empty = 0;
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    INFO("read " << i);
+    CHECK(got[i] == records->read(reads[i].id, reads[i].query));
+    non_empty += !got[i].empty();
+  }
+  CHECK(non_empty >= 15);  // the reads above found records, not only empty answers
+  CHECK(positions(got[0]) == span(0, 0));
+  CHECK(positions(got[6]) == span(0, 6));
+  CHECK(records->read_many({}).empty());
 }
 
 TEMPLATE_TEST_CASE("journal spec: deletes", "[journal]", MemoryBackend, RedisBackend) {
@@ -618,6 +680,35 @@ TEMPLATE_TEST_CASE("snapshot store spec", "[snapshots]", MemoryBackend, RedisBac
     CHECK(got->state.size() == 10000);
     CHECK(*got == SequencedRecord{id, 7, "odd:topic:with:colons", big});
   }
+}
+
+// latest_many answers what latest() does for each lookup, in order.
+TEMPLATE_TEST_CASE("snapshot store spec: many lookups in one call", "[snapshots]", MemoryBackend,
+                   RedisBackend) {
+  TestType backend;
+  auto snapshots = backend.snapshots();
+  std::vector<Uuid> ids{new_uuid(), new_uuid(), new_uuid()};
+  for (const auto& id : ids) {
+    for (int v : {1, 3, 5})
+      snapshots->save(
+          SequencedRecord{id, v, "test.Thing.Snapshot", "{\"at\":" + std::to_string(v) + "}"});
+  }
+  std::vector<SnapshotStore::Lookup> lookups{
+      {ids[0], std::nullopt}, {ids[1], 4}, {ids[2], 0},       {ids[0], -1},
+      {new_uuid(), 9},        {ids[2], 5}, {ids[1], 1000000}, {new_uuid(), std::nullopt}};
+  const auto got = snapshots->latest_many(lookups);
+  REQUIRE(got.size() == lookups.size());
+  for (std::size_t i = 0; i < lookups.size(); ++i) {
+    INFO("lookup " << i);
+    CHECK(got[i] == snapshots->latest(lookups[i].id, lookups[i].max_version));
+  }
+  REQUIRE(got[0].has_value());
+  CHECK(got[0]->position == 5);
+  REQUIRE(got[1].has_value());
+  CHECK(got[1]->position == 3);
+  CHECK_FALSE(got[2].has_value());
+  CHECK_FALSE(got[4].has_value());
+  CHECK(snapshots->latest_many({}).empty());
 }
 
 // --- log store ---
