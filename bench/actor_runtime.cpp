@@ -1,13 +1,16 @@
 // Figures of the actor runtime against one private redis-server (docs/BENCHMARKS.md,
 // "Actor runtime"): the memory of 100,000 live Example actors, the time to reload an entity
 // with 10,000 events through its actor, and redis-benchmark's raw XADD rate on the same
-// server as the anchor for the end-to-end rate that example-sim measures.
+// server as the anchor for the end-to-end rate that example-sim measures; and what a bare CAF
+// actor costs, the floor under every entity actor.
 #include "actors/self_loop.hpp"
 #include "persistence/redis_launcher.hpp"
 #include "persistence/redis_stores.hpp"
 #include "samples/example/example_application.hpp"
 
+#include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 
 #include <malloc.h>
 #include <sys/resource.h>
@@ -22,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace es;
 using Clock = std::chrono::steady_clock;
@@ -65,6 +69,26 @@ void create_many(ExampleApplication& app, int n, int senders) {
     });
   }
   while (done->load() < n) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+// The floor CAF 0.17 sets: malloc's bytes per actor for `n` bare event-based actors with one
+// handler each, in an actor system of their own (what any entity actor costs before its state,
+// its behaviour and the repository's bookkeeping).
+double bare_actor_bytes(int n) {
+  caf::actor_system_config cfg;
+  cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system sys{cfg};
+  std::vector<caf::actor> actors;
+  actors.reserve(static_cast<std::size_t>(n));
+  const auto before = mallinfo2().uordblks;
+  for (int i = 0; i < n; ++i) {
+    actors.push_back(sys.spawn(
+        [](caf::event_based_actor*) -> caf::behavior { return {[](int x) { return x; }}; }));
+  }
+  const double bytes = static_cast<double>(mallinfo2().uordblks - before) / n -
+                       static_cast<double>(sizeof(caf::actor));  // the handle kept here
+  for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  return bytes;
 }
 
 std::string run_redis_benchmark(int port) {
@@ -202,6 +226,8 @@ int main(int argc, char** argv) {
     std::printf("entity with %d events loaded by a new application in %.2f ms (best of 5)\n",
                 events, cold_ms);
   }
+  const double bare_bytes = bare_actor_bytes(std::min(actors, 100000));
+  std::printf("a bare CAF event-based actor with one handler: %.0f bytes of heap\n", bare_bytes);
   const std::string raw = run_redis_benchmark(server.port());
   std::printf("redis-benchmark raw XADD to 10,000 streams on the same server: %s req/s\n",
               raw.c_str());
@@ -211,6 +237,7 @@ int main(int argc, char** argv) {
       "BENCH actors.bytes_per_actor %.0f bytes\n",
       (with_actors - base_rss) * 1048576.0 / static_cast<double>(std::max<std::int64_t>(live, 1)));
   std::printf("BENCH actors.heap_bytes_per_actor %.0f bytes\n", heap_per_actor);
+  std::printf("BENCH actors.caf_bare_actor_bytes %.0f bytes\n", bare_bytes);
   std::printf("BENCH actors.reload_10k_events_ms %.2f ms\n", reload_ms);
   std::printf("BENCH actors.reload_10k_events_cold_ms %.2f ms\n", cold_ms);
   std::printf("BENCH redis.raw_xadd_per_s %s requests/s\n", raw.c_str());
