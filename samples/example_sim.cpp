@@ -627,7 +627,7 @@ int main(int argc, char** argv) {
       "commands to drive (attribute changes and heartbeats, one event each)")(
       "concurrency", po::value(&opt.concurrency)->value_name("N")->default_value(opt.concurrency),
       "concurrent senders (each keeps one command in flight; with --rate each sends on its own "
-      "schedule, and the default is one per 20,000 commands/s: every sender's wake-up is a "
+      "schedule, and the default is one per 40,000 commands/s: every sender's wake-up is a "
       "timer of CAF's one clock thread)")(
       "rate", po::value(&opt.rate)->value_name("R")->default_value(opt.rate),
       "open loop: R commands/s in all, each sent when due whether or not earlier ones were "
@@ -650,7 +650,7 @@ int main(int argc, char** argv) {
     }
     po::notify(vm);
     if (opt.rate > 0 && vm["concurrency"].defaulted())
-      opt.concurrency = static_cast<std::int64_t>(std::ceil(opt.rate / 20000));
+      opt.concurrency = static_cast<std::int64_t>(std::ceil(opt.rate / 40000));
     if (opt.entities < 1 || opt.commands < 0 || opt.concurrency < 1 || opt.threads < 0 ||
         opt.threads > 256 || !(opt.rate >= 0 && opt.rate <= 1e8)) {
       throw po::error(
