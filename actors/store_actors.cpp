@@ -15,6 +15,15 @@ namespace es {
 
 namespace {
 
+// The batching trigger of the journal writer and the loaders: one flush to self, sent behind
+// every request already in the mailbox, so that all of them join the same round trip.
+template <class Self>
+void schedule_flush(Self* self, bool& scheduled) {
+  if (scheduled) return;
+  scheduled = true;
+  self->send(self, flush_atom::value);
+}
+
 struct JournalState {
   struct Pending {
     AppendRequest request;
@@ -32,11 +41,7 @@ journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<Jour
       [=](append_atom, AppendRequest& request) -> caf::result<std::int64_t> {
         auto promise = self->make_response_promise<std::int64_t>();
         self->state.pending.push_back({std::move(request), promise});
-        // Every append already queued behind this one joins the same round trip.
-        if (!self->state.flush_scheduled) {
-          self->state.flush_scheduled = true;
-          self->send(self, flush_atom::value);
-        }
+        schedule_flush(self, self->state.flush_scheduled);
         return promise;
       },
       [=](flush_atom) {
@@ -247,11 +252,7 @@ caf::behavior loader(caf::stateful_actor<LoaderState>* self, std::shared_ptr<Rec
           bool use_snapshot) -> caf::result<StoredHistory> {
         auto promise = self->make_response_promise<StoredHistory>();
         self->state.pending.push_back({id, max_version, use_snapshot, promise});
-        // Every load already queued behind this one joins the same round trips.
-        if (!self->state.flush_scheduled) {
-          self->state.flush_scheduled = true;
-          self->send(self, flush_atom::value);
-        }
+        schedule_flush(self, self->state.flush_scheduled);
         return promise;
       },
       [=](flush_atom) {
