@@ -184,7 +184,10 @@ struct LoaderState {
 // Loads that queued up together (a mass recovery: many entities at once) go out as two
 // pipelined round trips, snapshots then events, instead of two per entity. Stored data the
 // store cannot decode makes the batch fall back to one load each, so that only the broken
-// entity fails, with its own reason.
+// entity fails, with its own reason. Any other failure (the store unreachable) fails the whole
+// batch: one by one, a silent server would cost each load its full timeout. On a Redis
+// Cluster with a master down this also fails, until the failover, the loads of healthy
+// masters' entities that share the batch (grouping a batch by master is not done yet).
 void load_batch(RecordManager& records, const SnapshotStore* snapshots, const EventMapper& mapper,
                 std::vector<LoaderState::Pending>& batch) {
   const auto n = batch.size();

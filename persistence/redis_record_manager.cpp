@@ -353,39 +353,65 @@ std::vector<SequencedRecord> RedisRecordManager::read(const Uuid& id,
 }
 
 // One pipeline of XRANGEs (to every master concerned on a cluster) for the plain ascending
-// reads; the others (descending, limited) read one by one first, before the lease is taken.
+// reads, each for one page at most, so that Redis never serialises a batch's whole histories
+// in one go; a stream that fills its page is read on from there, alone. The other reads
+// (descending, limited) go one by one first, before the lease is taken.
 std::vector<std::vector<SequencedRecord>> RedisRecordManager::read_many(
     const std::vector<SequenceRead>& reads) const {
   std::vector<std::vector<SequencedRecord>> out(reads.size());
-  std::vector<std::size_t> piped;
+  struct Piped {
+    std::size_t index;
+    std::int64_t first, last;
+  };
+  std::vector<Piped> piped;
   for (std::size_t i = 0; i < reads.size(); ++i) {
     const auto& query = reads[i].query;
     if (!query.ascending || query.limit) {
       out[i] = read(reads[i].id, query);
-    } else if (auto range = query.range(); range && range->second >= range->first) {
-      piped.push_back(i);
+    } else if (auto range = query.range()) {
+      // As read(): versions start at 0, so a range below it is empty.
+      const std::int64_t first = std::max<std::int64_t>(range->first, 0);
+      if (range->second >= first) piped.push_back({i, first, range->second});
     }
   }
   if (piped.empty()) return out;
-  auto lease = pool_->acquire();
-  for (auto i : piped) {
-    const auto range = *reads[i].query.range();
-    RedisArgs args{"XRANGE"};
-    args.add_copy(keys_.entity(reads[i].id)).add(std::max<std::int64_t>(range.first, 0));
-    if (range.second == kMaxPosition) {
-      args.add("+");
-    } else {
-      args.add(range.second);
+  const auto page =
+      static_cast<std::int64_t>(std::clamp<std::size_t>(options_.read_page_size, 1, 1 << 20));
+  std::vector<std::size_t> full;  // indexes into `piped` whose page came back full
+  {
+    auto lease = pool_->acquire();
+    for (const auto& p : piped) {
+      RedisArgs args{"XRANGE"};
+      args.add_copy(keys_.entity(reads[p.index].id)).add(p.first);
+      if (p.last == kMaxPosition) {
+        args.add("+");
+      } else {
+        args.add(p.last);
+      }
+      args.add("COUNT").add(page);
+      lease->append(args);
     }
-    lease->append(args);
+    for (std::size_t k = 0; k < piped.size(); ++k) {
+      const auto& id = reads[piped[k].index].id;
+      auto reply = lease->read_reply();
+      if (reply.is_error())
+        throw_read_error(reply.view(), "reading the events of " + to_string(id));
+      auto& records = out[piped[k].index];
+      records.reserve(reply.size());
+      for (std::size_t j = 0; j < reply.size(); ++j) records.push_back(decode_entry(reply[j], id));
+      if (static_cast<std::int64_t>(reply.size()) == page) full.push_back(k);
+    }
   }
-  for (auto i : piped) {
-    const auto& id = reads[i].id;
-    auto reply = lease->read_reply();
-    if (reply.is_error()) throw_read_error(reply.view(), "reading the events of " + to_string(id));
-    auto& records = out[i];
-    records.reserve(reply.size());
-    for (std::size_t j = 0; j < reply.size(); ++j) records.push_back(decode_entry(reply[j], id));
+  for (auto k : full) {
+    auto& records = out[piped[k].index];
+    const auto seen = records.back().position;
+    if (seen >= piped[k].last) continue;
+    ReadQuery rest;
+    rest.gt = seen;
+    rest.lte = piped[k].last;
+    auto more = read(reads[piped[k].index].id, rest);
+    records.insert(records.end(), std::make_move_iterator(more.begin()),
+                   std::make_move_iterator(more.end()));
   }
   return out;
 }

@@ -652,10 +652,10 @@ int main(int argc, char** argv) {
     if (opt.rate > 0 && vm["concurrency"].defaulted())
       opt.concurrency = static_cast<std::int64_t>(std::ceil(opt.rate / 40000));
     if (opt.entities < 1 || opt.commands < 0 || opt.concurrency < 1 || opt.threads < 0 ||
-        opt.threads > 256 || !(opt.rate >= 0 && opt.rate <= 1e8)) {
+        opt.threads > 256 || !(opt.rate == 0 || (opt.rate >= 0.01 && opt.rate <= 1e8))) {
       throw po::error(
           "--entities and --concurrency must be >= 1, --commands >= 0, --threads 0 to 256, "
-          "--rate 0 to 100000000");
+          "--rate 0 (closed loop) or 0.01 to 100000000");
     }
     client = samples::client_settings(opt.cluster, opt.store, "example-sim");
   } catch (const ConfigurationError& e) {

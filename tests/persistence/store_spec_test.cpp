@@ -256,6 +256,10 @@ TEMPLATE_TEST_CASE("journal spec: many sequences in one read", "[journal]", Memo
   }
   reads.push_back({new_uuid(), q()});  // no such sequence
   reads.push_back({ids[0], bounded(0, 0)});
+  reads.push_back({ids[1], bounded(std::nullopt, -1)});  // below every version: nothing
+  ReadQuery below;
+  below.lt = 0;
+  reads.push_back({ids[2], below});
   const auto got = records->read_many(reads);
   REQUIRE(got.size() == reads.size());
   std::size_t non_empty = 0;
@@ -334,6 +338,22 @@ TEMPLATE_TEST_CASE("journal spec: paging across more than 1000 records", "[journ
   query.limit = 1500;
   CHECK(positions(records->read(id, query)) == span(2000, 501));
   CHECK(records->highest_position(id) == 2499);
+  // Many at once (Redis: one page each in one pipeline): the long stream is read on past its
+  // first page, next to one of exactly one page and a short one.
+  const Uuid exact = new_uuid(), brief = new_uuid();
+  records->append(request(exact, -1, 500));
+  records->append(request(exact, 499, 500));
+  records->append(request(brief, -1, 3));
+  ReadQuery inner;
+  inner.gt = 100;
+  inner.lte = 2200;
+  auto many = records->read_many({{id, q()}, {exact, q()}, {brief, q()}, {id, inner}});
+  REQUIRE(many.size() == 4);
+  CHECK(positions(many[0]) == span(0, 2499));
+  CHECK(positions(many[1]) == span(0, 999));
+  CHECK(positions(many[2]) == span(0, 2));
+  CHECK(positions(many[3]) == span(101, 2200));
+  CHECK(many[0] == records->read(id, q()));
   // Page by page: the pages in order make up the same records (Redis: pages of 1,000).
   std::vector<SequencedRecord> paged;
   std::vector<std::size_t> sizes;

@@ -75,7 +75,7 @@ case "$scenario" in
     expect_line '^  events persisted     3000 \(\+3 Created\)'
     ;;
   bad-flags)
-    for args in "--rate -5" "--rate fast" "--entities 0" "--concurrency -3" "--threads -1" "--store paper" \
+    for args in "--rate -5" "--rate fast" "--rate 1e-10" "--entities 0" "--concurrency -3" "--threads -1" "--store paper" \
                 "--store memory --redis redis://127.0.0.1:1" "--cipher-key-file $work/missing" \
                 "--snapshot-period -1" "--no-such-flag"; do
       # shellcheck disable=SC2086

@@ -1,0 +1,166 @@
+// The loaders batch the loads that queue up together (a mass recovery): a store that records
+// its calls shows many loads going out as one read_many, and a batch the store refuses with a
+// DataIntegrityError falling back to one load each, so that only the broken entity fails.
+#include "actors/error_code.hpp"
+#include "domain/errors.hpp"
+#include "persistence/stores.hpp"
+#include "samples/example/example_application.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <caf/event_based_actor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+using namespace es;
+
+namespace {
+
+// The in-memory store, on its own threads like Redis (blocks()), that records the calls the
+// loaders make. The first paged read waits, so that every other load queues up behind it.
+class RecordingStore final : public RecordManager {
+ public:
+  explicit RecordingStore(std::shared_ptr<RecordManager> inner) : inner_(std::move(inner)) {}
+
+  std::optional<Uuid> broken;       // read_many refuses a batch holding it; its own read fails
+  mutable std::atomic<bool> hold_first{false};
+  mutable std::atomic<int> paged_reads{0};  // read_pages calls (one load each)
+  mutable std::mutex mutex;
+  mutable std::vector<std::size_t> batches;  // the size of every read_many call
+
+  std::vector<AppendResult> append_batch(const std::vector<AppendRequest>& requests) override {
+    return inner_->append_batch(requests);
+  }
+  std::vector<SequencedRecord> read(const Uuid& id, const ReadQuery& query) const override {
+    return inner_->read(id, query);
+  }
+  void read_pages(const Uuid& id, const ReadQuery& query,
+                  const PageHandler& on_page) const override {
+    if (hold_first.exchange(false)) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    paged_reads.fetch_add(1);
+    if (broken && id == *broken) throw RecordDecodingError("a stored event cannot be decoded");
+    inner_->read_pages(id, query, on_page);
+  }
+  std::vector<std::vector<SequencedRecord>> read_many(
+      const std::vector<SequenceRead>& reads) const override {
+    {
+      std::lock_guard lock(mutex);
+      batches.push_back(reads.size());
+    }
+    for (const auto& r : reads) {
+      if (broken && r.id == *broken) throw RecordDecodingError("a stored event cannot be decoded");
+    }
+    return inner_->read_many(reads);
+  }
+  std::int64_t highest_position(const Uuid& id) const override {
+    return inner_->highest_position(id);
+  }
+  SequenceIdPage list_sequence_ids(const std::string& cursor, std::size_t count) const override {
+    return inner_->list_sequence_ids(cursor, count);
+  }
+  void delete_records(const Uuid& id, std::int64_t to_position) override {
+    inner_->delete_records(id, to_position);
+  }
+  int partitions() const override { return inner_->partitions(); }
+  std::vector<Notification> read_notifications(int partition, std::int64_t start,
+                                               std::size_t limit) const override {
+    return inner_->read_notifications(partition, start, limit);
+  }
+  std::int64_t last_notification_position(int partition) const override {
+    return inner_->last_notification_position(partition);
+  }
+  bool blocks() const override { return true; }
+
+ private:
+  std::shared_ptr<RecordManager> inner_;
+};
+
+struct Answer {
+  std::int64_t version = -1;
+  ErrorCode error = ErrorCode::none;
+};
+
+// Asks for every id at once from one client actor; waits for every answer.
+std::map<Uuid, Answer> get_all(ExampleApplication& app, const std::vector<Uuid>& ids) {
+  auto answers = std::make_shared<std::map<Uuid, Answer>>();
+  auto mutex = std::make_shared<std::mutex>();
+  auto left = std::make_shared<std::atomic<int>>(static_cast<int>(ids.size()));
+  auto repo = app.repository();
+  app.system().spawn([=](caf::event_based_actor* self) {
+    for (const auto& id : ids) {
+      self->request(repo, std::chrono::seconds(60), get_atom::value, to_string(id))
+          .then(
+              [=](ExampleView& v) {
+                std::lock_guard lock(*mutex);
+                (*answers)[id].version = v.version;
+                left->fetch_sub(1);
+              },
+              [=](caf::error& e) {
+                std::lock_guard lock(*mutex);
+                (*answers)[id].error = code_of(e);
+                left->fetch_sub(1);
+              });
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (left->load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(left->load() == 0);
+  std::lock_guard lock(*mutex);
+  return *answers;
+}
+
+}  // namespace
+
+TEST_CASE("loads that queue up together go to the store as one batch", "[actors][recovery]") {
+  Stores stores = memory_stores();
+  ApplicationConfig cfg;
+  cfg.stores = stores;
+  cfg.scheduler_threads = 2;
+  std::vector<Uuid> ids;
+  std::map<Uuid, std::int64_t> versions;
+  {
+    ExampleApplication app(cfg);
+    for (int i = 0; i < 100; ++i) {
+      auto id = *parse_uuid(app.create_new_example(boost::json::value(i)).id);
+      for (int k = 0; k < i % 4; ++k) app.set_attribute(id, "a", k);
+      ids.push_back(id);
+      versions[id] = i % 4;
+    }
+  }
+  auto recording = std::make_shared<RecordingStore>(stores.events);
+  recording->hold_first = true;
+  const bool with_broken = GENERATE(false, true);
+  if (with_broken) recording->broken = ids[50];
+  INFO((with_broken ? "with" : "without") << " a broken entity");
+  cfg.stores.events = recording;
+  cfg.loaders = 1;
+  ExampleApplication reopened(cfg);
+  auto answers = get_all(reopened, ids);
+
+  std::size_t largest = 0;
+  {
+    std::lock_guard lock(recording->mutex);
+    for (auto n : recording->batches) largest = std::max(largest, n);
+  }
+  CHECK(largest >= 50);  // the loads queued behind the held one went out together
+  for (const auto& id : ids) {
+    INFO(to_string(id));
+    if (with_broken && id == ids[50]) {
+      CHECK(answers[id].error == ErrorCode::integrity);
+    } else {
+      CHECK(answers[id].error == ErrorCode::none);
+      CHECK(answers[id].version == versions[id]);
+    }
+  }
+  if (with_broken) {
+    // The refused batch was loaded again one by one: a paged read per entity in it.
+    CHECK(recording->paged_reads.load() >= static_cast<int>(largest));
+  } else {
+    CHECK(recording->paged_reads.load() < 10);  // the held load and stragglers, no more
+  }
+}
