@@ -26,7 +26,7 @@ class RecordingStore final : public RecordManager {
  public:
   explicit RecordingStore(std::shared_ptr<RecordManager> inner) : inner_(std::move(inner)) {}
 
-  std::optional<Uuid> broken;       // read_many refuses a batch holding it; its own read fails
+  std::optional<Uuid> broken;  // read_many refuses a batch holding it; its own read fails
   mutable std::atomic<bool> hold_first{false};
   mutable std::atomic<int> paged_reads{0};  // read_pages calls (one load each)
   mutable std::mutex mutex;
