@@ -119,6 +119,19 @@ log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
   };
 }
 
+// Decodes `records` into `history`; false (the reason in history.failure) when one cannot be.
+bool decode_into(const std::vector<SequencedRecord>& records, const EventMapper& mapper,
+                 StoredHistory& history) {
+  try {
+    history.events.reserve(history.events.size() + records.size());
+    for (const auto& record : records) history.events.push_back(mapper.from_record(record));
+    return true;
+  } catch (...) {
+    history.failure = current_exception_to_error();
+    return false;
+  }
+}
+
 // Thrown out of a page handler to stop reading once a stored event cannot be decoded.
 struct StopReading {};
 
@@ -129,12 +142,7 @@ void read_decoded(RecordManager& records, const EventMapper& mapper, const Uuid&
                   const ReadQuery& query, StoredHistory& history) {
   try {
     records.read_pages(id, query, [&](std::vector<SequencedRecord>&& page) {
-      try {
-        for (const auto& record : page) history.events.push_back(mapper.from_record(record));
-      } catch (...) {
-        history.failure = current_exception_to_error();
-        throw StopReading{};
-      }
+      if (!decode_into(page, mapper, history)) throw StopReading{};
     });
   } catch (const StopReading&) {
   } catch (const DataIntegrityError&) {
@@ -142,25 +150,41 @@ void read_decoded(RecordManager& records, const EventMapper& mapper, const Uuid&
   }
 }
 
+// A loader request: the entity, the highest version wanted (< 0: the latest), and whether a
+// snapshot may stand in for the events up to it.
+struct LoadRequest {
+  Uuid id;
+  std::int64_t max_version;
+  bool use_snapshot;
+
+  std::optional<std::int64_t> bound() const {
+    if (max_version < 0) return std::nullopt;
+    return max_version;
+  }
+  // The events still to read once `history` holds the snapshot (if any).
+  ReadQuery events_after(const StoredHistory& history) const {
+    ReadQuery query;
+    if (history.has_snapshot) query.gt = history.snapshot.position;
+    query.lte = bound();
+    return query;
+  }
+};
+
+void take_snapshot(StoredHistory& history, std::optional<SequencedRecord> snapshot) {
+  if (!snapshot) return;
+  history.has_snapshot = true;
+  history.snapshot = std::move(*snapshot);
+}
+
 // One load: the latest snapshot at or below the bound (if asked) and the events after it,
 // decoded while the store reads the next page.
 StoredHistory load_one(RecordManager& records, const SnapshotStore* snapshots,
-                       const EventMapper& mapper, const Uuid& id, std::int64_t max_version,
-                       bool use_snapshot) {
+                       const EventMapper& mapper, const LoadRequest& request) {
   StoredHistory history;
-  std::optional<std::int64_t> bound;
-  if (max_version >= 0) bound = max_version;
   try {
-    if (use_snapshot && snapshots) {
-      if (auto s = snapshots->latest(id, bound)) {
-        history.has_snapshot = true;
-        history.snapshot = std::move(*s);
-      }
-    }
-    ReadQuery query;
-    if (history.has_snapshot) query.gt = history.snapshot.position;
-    if (bound) query.lte = *bound;
-    read_decoded(records, mapper, id, query, history);
+    if (request.use_snapshot && snapshots)
+      take_snapshot(history, snapshots->latest(request.id, request.bound()));
+    read_decoded(records, mapper, request.id, request.events_after(history), history);
   } catch (const DataIntegrityError&) {
     // A snapshot the store itself cannot decode: the entity's data is broken, the store is
     // not unavailable.
@@ -171,9 +195,7 @@ StoredHistory load_one(RecordManager& records, const SnapshotStore* snapshots,
 
 struct LoaderState {
   struct Pending {
-    Uuid id;
-    std::int64_t max_version;
-    bool use_snapshot;
+    LoadRequest request;
     caf::typed_response_promise<StoredHistory> promise;
   };
   std::vector<Pending> pending;
@@ -181,62 +203,52 @@ struct LoaderState {
   static inline const char* name = "loader";
 };
 
+// Every load of `batch` on its own (its answer or its error).
+void load_each(RecordManager& records, const SnapshotStore* snapshots, const EventMapper& mapper,
+               std::vector<LoaderState::Pending>& batch) {
+  for (auto& p : batch) {
+    try {
+      p.promise.deliver(load_one(records, snapshots, mapper, p.request));
+    } catch (...) {
+      p.promise.deliver(current_exception_to_error());
+    }
+  }
+}
+
 // Loads that queued up together (a mass recovery: many entities at once) go out as two
-// pipelined round trips, snapshots then events, instead of two per entity. Stored data the
-// store cannot decode makes the batch fall back to one load each, so that only the broken
-// entity fails, with its own reason. Any other failure (the store unreachable) fails the whole
-// batch: one by one, a silent server would cost each load its full timeout. On a Redis
-// Cluster with a master down this also fails, until the failover, the loads of healthy
-// masters' entities that share the batch (grouping a batch by master is not done yet).
+// pipelined round trips, snapshots then events, instead of two per entity; a load alone keeps
+// the paged read (a long stream decodes while Redis reads on). Stored data the store cannot
+// decode makes the batch fall back to one load each, so that only the broken entity fails,
+// with its own reason. Any other failure (the store unreachable) fails the whole batch: one
+// by one, a silent server would cost each load its full timeout. On a Redis Cluster with a
+// master down this also fails, until the failover, the loads of healthy masters' entities
+// that share the batch (grouping a batch by master is not done yet).
 void load_batch(RecordManager& records, const SnapshotStore* snapshots, const EventMapper& mapper,
                 std::vector<LoaderState::Pending>& batch) {
   const auto n = batch.size();
+  if (n == 1) return load_each(records, snapshots, mapper, batch);
   std::vector<StoredHistory> histories(n);
   try {
-    std::vector<SnapshotStore::Lookup> lookups;
-    std::vector<std::size_t> with_snapshot;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!batch[i].use_snapshot || !snapshots) continue;
-      std::optional<std::int64_t> bound;
-      if (batch[i].max_version >= 0) bound = batch[i].max_version;
-      lookups.push_back({batch[i].id, bound});
-      with_snapshot.push_back(i);
-    }
-    if (!lookups.empty()) {
+    if (snapshots) {
+      std::vector<SnapshotStore::Lookup> lookups;
+      std::vector<std::size_t> asking;  // the batch index of each lookup
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!batch[i].request.use_snapshot) continue;
+        lookups.push_back({batch[i].request.id, batch[i].request.bound()});
+        asking.push_back(i);
+      }
       auto found = snapshots->latest_many(lookups);
-      for (std::size_t k = 0; k < with_snapshot.size(); ++k) {
-        if (!found[k]) continue;
-        auto& h = histories[with_snapshot[k]];
-        h.has_snapshot = true;
-        h.snapshot = std::move(*found[k]);
-      }
+      for (std::size_t k = 0; k < asking.size(); ++k)
+        take_snapshot(histories[asking[k]], std::move(found[k]));
     }
-    std::vector<SequenceRead> reads(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      reads[i].id = batch[i].id;
-      if (histories[i].has_snapshot) reads[i].query.gt = histories[i].snapshot.position;
-      if (batch[i].max_version >= 0) reads[i].query.lte = batch[i].max_version;
-    }
+    std::vector<SequenceRead> reads;
+    reads.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+      reads.push_back({batch[i].request.id, batch[i].request.events_after(histories[i])});
     auto stored = records.read_many(reads);
-    for (std::size_t i = 0; i < n; ++i) {
-      auto& h = histories[i];
-      try {
-        h.events.reserve(stored[i].size());
-        for (const auto& record : stored[i]) h.events.push_back(mapper.from_record(record));
-      } catch (...) {
-        h.failure = current_exception_to_error();
-      }
-    }
+    for (std::size_t i = 0; i < n; ++i) decode_into(stored[i], mapper, histories[i]);
   } catch (const DataIntegrityError&) {
-    for (auto& p : batch) {
-      try {
-        p.promise.deliver(
-            load_one(records, snapshots, mapper, p.id, p.max_version, p.use_snapshot));
-      } catch (...) {
-        p.promise.deliver(current_exception_to_error());
-      }
-    }
-    return;
+    return load_each(records, snapshots, mapper, batch);
   } catch (...) {
     const auto error = current_exception_to_error();
     for (auto& p : batch) p.promise.deliver(error);
@@ -254,7 +266,7 @@ caf::behavior loader(caf::stateful_actor<LoaderState>* self, std::shared_ptr<Rec
       [=](load_atom, const Uuid& id, std::int64_t max_version,
           bool use_snapshot) -> caf::result<StoredHistory> {
         auto promise = self->make_response_promise<StoredHistory>();
-        self->state.pending.push_back({id, max_version, use_snapshot, promise});
+        self->state.pending.push_back({{id, max_version, use_snapshot}, promise});
         schedule_flush(self, self->state.flush_scheduled);
         return promise;
       },
@@ -262,23 +274,11 @@ caf::behavior loader(caf::stateful_actor<LoaderState>* self, std::shared_ptr<Rec
         auto& st = self->state;
         st.flush_scheduled = false;
         while (!st.pending.empty()) {
-          const auto n = std::min(max_batch, st.pending.size());
-          std::vector<LoaderState::Pending> batch(
-              std::make_move_iterator(st.pending.begin()),
-              std::make_move_iterator(st.pending.begin() + static_cast<std::ptrdiff_t>(n)));
-          st.pending.erase(st.pending.begin(), st.pending.begin() + static_cast<std::ptrdiff_t>(n));
-          if (batch.size() > 1) {
-            load_batch(*records, snapshots.get(), *mapper, batch);
-            continue;
-          }
-          // One load alone keeps the paged read: a long stream decodes while Redis reads on.
-          auto& p = batch.front();
-          try {
-            p.promise.deliver(
-                load_one(*records, snapshots.get(), *mapper, p.id, p.max_version, p.use_snapshot));
-          } catch (...) {
-            p.promise.deliver(current_exception_to_error());
-          }
+          const auto n = static_cast<std::ptrdiff_t>(std::min(max_batch, st.pending.size()));
+          std::vector<LoaderState::Pending> batch(std::make_move_iterator(st.pending.begin()),
+                                                  std::make_move_iterator(st.pending.begin() + n));
+          st.pending.erase(st.pending.begin(), st.pending.begin() + n);
+          load_batch(*records, snapshots.get(), *mapper, batch);
         }
       },
       [=](events_atom, const Uuid& id, std::int64_t after,

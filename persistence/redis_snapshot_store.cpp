@@ -87,40 +87,30 @@ void RedisSnapshotStore::save(const SequencedRecord& snapshot) {
 
 std::optional<SequencedRecord> RedisSnapshotStore::latest(
     const Uuid& id, std::optional<std::int64_t> max_version) const {
-  const std::string key = keys_.snapshot(id);
-  const std::string max = max_version ? std::to_string(*max_version) : std::string("+inf");
-  if (max_version && *max_version < 0) return std::nullopt;
-  auto lease = pool_->acquire();
-  auto reply = lease->command({"ZREVRANGEBYSCORE", key, max, "-inf", "LIMIT", "0", "1"});
-  if (reply.is_error()) {
-    if (reply.str().substr(0, 9) == "WRONGTYPE") {
-      throw RecordDecodingError("the snapshot key of " + to_string(id) + " is not a sorted set");
-    }
-    throw_redis_error(reply.view(), "reading a snapshot of " + to_string(id));
-  }
-  if (reply.size() == 0) return std::nullopt;
-  return decode_snapshot_member(id, reply[0].str());
+  return std::move(latest_many({{id, max_version}}).front());
 }
 
-// The same lookups pipelined: one round trip (per master on a cluster) for all of them.
+// The lookups pipelined: one round trip (per master on a cluster) for all of them; latest()
+// is one of them.
 std::vector<std::optional<SequencedRecord>> RedisSnapshotStore::latest_many(
     const std::vector<Lookup>& lookups) const {
   std::vector<std::optional<SequencedRecord>> out(lookups.size());
-  std::vector<std::size_t> asked;
-  auto lease = pool_->acquire();
+  std::vector<std::size_t> asked;  // a bound below 0 admits no snapshot: nothing to ask
   for (std::size_t i = 0; i < lookups.size(); ++i) {
-    const auto& bound = lookups[i].max_version;
-    if (bound && *bound < 0) continue;
+    if (!lookups[i].max_version || *lookups[i].max_version >= 0) asked.push_back(i);
+  }
+  if (asked.empty()) return out;
+  auto lease = pool_->acquire();
+  for (auto i : asked) {
     RedisArgs args{"ZREVRANGEBYSCORE"};
     args.add_copy(keys_.snapshot(lookups[i].id));
-    if (bound) {
+    if (const auto& bound = lookups[i].max_version) {
       args.add(*bound);
     } else {
       args.add("+inf");
     }
     args.add("-inf").add("LIMIT").add("0").add("1");
     lease->append(args);
-    asked.push_back(i);
   }
   for (auto i : asked) {
     const auto& id = lookups[i].id;

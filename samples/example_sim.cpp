@@ -99,8 +99,8 @@ struct Pacing {
   }
 };
 
-// One sender: owns a disjoint set of entities, keeps one request in flight at a time, so
-// the expected state of each of its entities is exact.
+// One sender: owns a disjoint set of entities and keeps at most one request in flight per
+// entity (closed loop: one in all), so the expected state of each of its entities is exact.
 void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::size_t target,
                   caf::duration timeout, Phase phase, std::vector<Expected*> owned,
                   std::int64_t commands, std::uint64_t seed, Pacing pacing,
@@ -129,22 +129,23 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
       progress->finished.fetch_add(1);
     };
     auto step = make_self_loop(self);
+    // What follows every reply or error: the next command (closed loop) or the end check.
+    auto answered = make_self_loop(self);
     // Sends one command; `started` is when it was due (open loop) or sent (closed loop), so
-    // a late send counts in its latency (no coordinated omission). `answered` runs after the
-    // reply or the error.
-    auto send = [=](Clock::time_point started, std::function<void()> answered) {
+    // a late send counts in its latency (no coordinated omission).
+    auto send = [=](Clock::time_point started) {
       auto done = [=] {
         st->latencies.push_back(
             std::chrono::duration<double, std::milli>(Clock::now() - started).count());
         ++st->answered;
         progress->done.fetch_add(1, std::memory_order_relaxed);
-        answered();
+        (*answered)();
       };
       auto failed = [=](caf::error& error) {
         progress->errors.fetch_add(1);
         progress->problem(reason_of(error));
         progress->done.fetch_add(1, std::memory_order_relaxed);
-        answered();
+        (*answered)();
       };
       if (phase == Phase::create) {
         Expected* e = st->owned[st->next_index++];
@@ -231,15 +232,16 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
           self->quit();
         }
       };
+      *answered = [=] {
+        --st->in_flight;
+        end_if_done();
+      };
       // Every command that is due goes out now; then a wake-up when the next one is due (at
       // most 4,000 a second per sender, so the timers cost less than the commands).
       *step = [=] {
         const auto now = Clock::now();
         while (st->issued < st->remaining && pacing.due(st->issued) <= now) {
-          if (!send(pacing.due(st->issued), [=] {
-                --st->in_flight;
-                end_if_done();
-              }))
+          if (!send(pacing.due(st->issued)))
             break;  // every owned entity is busy: the rest waits for the next wake-up
           ++st->issued;
           ++st->in_flight;
@@ -252,6 +254,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
       };
       end_if_done();
     } else {
+      *answered = [=] { (*step)(); };
       *step = [=] {
         if (st->remaining == 0) {
           finish();
@@ -259,7 +262,7 @@ void spawn_sender(caf::actor_system& sys, example_repository_actor repo, std::si
           return;
         }
         --st->remaining;
-        send(Clock::now(), [=] { (*step)(); });
+        send(Clock::now());
       };
     }
     (*step)();

@@ -1,5 +1,6 @@
 // Entity actors under concurrency, crashes, passivation, outside writers and tampering.
 #include "actors/backends.hpp"
+#include "actors/get_all.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/errors.hpp"
 #include "persistence/redis_record_manager.hpp"
@@ -381,38 +382,10 @@ TEST_CASE("many entities recovered at once, the broken ones failing alone", "[ac
 
   cfg.loaders = 1;  // every load queues on one loader: they are batched
   ExampleApplication reopened(cfg);
-  struct Answer {
-    std::int64_t version = -1;
-    ErrorCode error = ErrorCode::none;
-  };
-  auto answers = std::make_shared<std::map<Uuid, Answer>>();
-  auto mutex = std::make_shared<std::mutex>();
-  auto left = std::make_shared<std::atomic<int>>(static_cast<int>(ids.size()));
-  auto repo = reopened.repository();
-  reopened.system().spawn([=](caf::event_based_actor* self) {
-    for (const auto& id : ids) {
-      self->request(repo, std::chrono::seconds(60), get_atom::value, to_string(id))
-          .then(
-              [=](ExampleView& v) {
-                std::lock_guard lock(*mutex);
-                (*answers)[id].version = v.version;
-                left->fetch_sub(1);
-              },
-              [=](caf::error& e) {
-                std::lock_guard lock(*mutex);
-                (*answers)[id].error = code_of(e);
-                left->fetch_sub(1);
-              });
-    }
-  });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (left->load() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  REQUIRE(left->load() == 0);
-  std::lock_guard lock(*mutex);
+  auto answers = test::get_all(reopened, ids);
   for (const auto& id : ids) {
     INFO(to_string(id));
-    const auto& answer = (*answers)[id];
+    const auto& answer = answers[id];
     if (id == ids[10] || id == ids[20] || id == ids[30]) {
       CHECK(answer.error == ErrorCode::integrity);
     } else {

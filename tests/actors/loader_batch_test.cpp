@@ -1,14 +1,12 @@
 // The loaders batch the loads that queue up together (a mass recovery): a store that records
 // its calls shows many loads going out as one read_many, and a batch the store refuses with a
 // DataIntegrityError falling back to one load each, so that only the broken entity fails.
-#include "actors/error_code.hpp"
+#include "actors/get_all.hpp"
 #include "domain/errors.hpp"
 #include "persistence/stores.hpp"
 #include "samples/example/example_application.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <caf/event_based_actor.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -79,41 +77,6 @@ class RecordingStore final : public RecordManager {
   std::shared_ptr<RecordManager> inner_;
 };
 
-struct Answer {
-  std::int64_t version = -1;
-  ErrorCode error = ErrorCode::none;
-};
-
-// Asks for every id at once from one client actor; waits for every answer.
-std::map<Uuid, Answer> get_all(ExampleApplication& app, const std::vector<Uuid>& ids) {
-  auto answers = std::make_shared<std::map<Uuid, Answer>>();
-  auto mutex = std::make_shared<std::mutex>();
-  auto left = std::make_shared<std::atomic<int>>(static_cast<int>(ids.size()));
-  auto repo = app.repository();
-  app.system().spawn([=](caf::event_based_actor* self) {
-    for (const auto& id : ids) {
-      self->request(repo, std::chrono::seconds(60), get_atom::value, to_string(id))
-          .then(
-              [=](ExampleView& v) {
-                std::lock_guard lock(*mutex);
-                (*answers)[id].version = v.version;
-                left->fetch_sub(1);
-              },
-              [=](caf::error& e) {
-                std::lock_guard lock(*mutex);
-                (*answers)[id].error = code_of(e);
-                left->fetch_sub(1);
-              });
-    }
-  });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (left->load() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  REQUIRE(left->load() == 0);
-  std::lock_guard lock(*mutex);
-  return *answers;
-}
-
 }  // namespace
 
 TEST_CASE("loads that queue up together go to the store as one batch", "[actors][recovery]") {
@@ -140,7 +103,7 @@ TEST_CASE("loads that queue up together go to the store as one batch", "[actors]
   cfg.stores.events = recording;
   cfg.loaders = 1;
   ExampleApplication reopened(cfg);
-  auto answers = get_all(reopened, ids);
+  auto answers = test::get_all(reopened, ids);
 
   std::size_t largest = 0;
   {
