@@ -18,6 +18,7 @@
 #include "actors/cluster_guard.hpp"
 #include "actors/entity_actor.hpp"
 #include "actors/placement.hpp"
+#include "actors/spread_send.hpp"
 
 #include <boost/functional/hash.hpp>
 #include <boost/uuid/uuid_hash.hpp>
@@ -60,6 +61,11 @@ struct RepositoryState {
   std::unordered_set<Uuid, boost::hash<Uuid>> unowned;  // hosted children placed elsewhere
   std::unordered_map<Uuid, std::vector<Release>, boost::hash<Uuid>> releasing;
   bool evict_scheduled = false;
+  // Shutting down: children still to stop, and those sent an exit whose down is awaited.
+  bool shutting_down = false;
+  caf::error stop_reason;
+  std::vector<entity_actor<Binding>> to_stop;
+  std::unordered_set<caf::actor_addr> exiting;
   static inline const char* name = "repository";
 };
 
@@ -154,9 +160,13 @@ void forget_child(repository_pointer<Binding> self, const Uuid& id) {
   st.releasing.erase(waiting);
 }
 
-// Admission: counts the request in flight, or refuses it when the runtime is saturated.
+// Admission: counts the request in flight, or refuses it when the runtime is saturated or
+// shutting down.
 template <class Binding>
 caf::error admit(repository_pointer<Binding> self) {
+  if (self->state.shutting_down) {
+    return make_error(ErrorCode::unavailable, "the repository is shutting down");
+  }
   auto& counter = *self->state.rt->in_flight;
   if (counter.load(std::memory_order_acquire) >= self->state.rt->max_in_flight) {
     return make_error(ErrorCode::overloaded, "too many commands in flight; try again later");
@@ -186,11 +196,12 @@ bool try_passivate(repository_pointer<Binding> self,
                    typename std::unordered_map<Uuid, typename RepositoryState<Binding>::Child,
                                                boost::hash<Uuid>>::iterator it) {
   auto& st = self->state;
+  if (st.shutting_down) return false;  // stop_children awaits every child's down message
   if (it->second.completed->load(std::memory_order_acquire) != it->second.delegated) {
     return false;  // requests are still on their way to it or being answered
   }
   self->demonitor(it->second.actor.address());
-  self->send(it->second.actor, stop_atom::value);
+  send_spread(self, it->second.actor, stop_atom::value);  // sweeps stop many at once
   st.ids.erase(it->second.actor.address());
   const Uuid id = it->first;
   drop_child<Binding>(self, it);
@@ -255,6 +266,28 @@ caf::error refuse_command(repository_pointer<Binding> self, caf::error error) {
   return error;
 }
 
+// Why a window: CAF 0.17 steals work from the tail of a worker's queue by walking it from
+// the head, so a queue of a million stopping children makes every steal O(n) under the
+// queue's locks (stopping 1,000,000 live entities at once took 65 - 200 s, most of it
+// idle workers spinning on those locks). Stopping at most kStopWindow at a time, each down
+// message sending the next exit, keeps the queues short (docs/BENCHMARKS.md).
+constexpr std::size_t kStopWindow = 512;
+
+// Sends exits until kStopWindow children are stopping; quits when none is left.
+template <class Binding>
+void stop_children(repository_pointer<Binding> self) {
+  auto& st = self->state;
+  while (st.exiting.size() < kStopWindow && !st.to_stop.empty()) {
+    auto child = std::move(st.to_stop.back());
+    st.to_stop.pop_back();
+    // One that went down meanwhile (crashed, passivated) sends no down message any more.
+    if (st.ids.count(child.address()) == 0) continue;
+    st.exiting.insert(child.address());
+    send_exit_spread(self, child, st.stop_reason);
+  }
+  if (st.exiting.empty() && st.to_stop.empty()) self->quit(st.stop_reason);
+}
+
 template <class Binding>
 void schedule_sweep(repository_pointer<Binding> self) {
   const auto interval = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10),
@@ -274,7 +307,11 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     auto it = st.ids.find(msg.source);
-    if (it == st.ids.end()) return;
+    if (st.shutting_down) st.exiting.erase(msg.source);
+    if (it == st.ids.end()) {
+      if (st.shutting_down) stop_children<Binding>(self);
+      return;
+    }
     auto child = st.children.find(it->second);
     if (child != st.children.end()) {
       // Requests it never answered are no longer in flight.
@@ -285,16 +322,25 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
     }
     const Uuid id = it->second;
     st.ids.erase(it);
+    if (st.shutting_down) {
+      stop_children<Binding>(self);
+      return;
+    }
     ++st.stats.crashed;
     forget_child<Binding>(self, id);
   });
   schedule_sweep<Binding>(self);
-  // Shutting down takes the children along (they are monitored, not linked). Only exits
-  // from this node count: other nodes hold this handle (cluster_guard.hpp).
+  // Shutting down takes the children along (they are monitored, not linked), a window at a
+  // time (stop_children), and refuses new requests meanwhile. Only exits from this node
+  // count: other nodes hold this handle (cluster_guard.hpp).
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    if (!is_local_exit(self, msg)) return;
-    for (auto& kv : self->state.children) self->send_exit(kv.second.actor, msg.reason);
-    self->quit(msg.reason);
+    auto& st = self->state;
+    if (!is_local_exit(self, msg) || st.shutting_down) return;
+    st.shutting_down = true;
+    st.stop_reason = msg.reason ? msg.reason : caf::error{caf::exit_reason::user_shutdown};
+    st.to_stop.reserve(st.children.size());
+    for (auto& kv : st.children) st.to_stop.push_back(kv.second.actor);
+    stop_children<Binding>(self);
   });
   self->set_error_handler([](caf::error&) {});  // an error sent as a message would end it
   return {

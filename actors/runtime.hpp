@@ -47,7 +47,7 @@ struct RuntimeSettings {
   std::size_t journal_max_batch = 1024;
   std::size_t loaders = 8;            // concurrent recoveries at most
   std::size_t scheduler_threads = 0;  // 0: one per core (only when the runtime owns the system)
-  // How long close() waits for actors to stop before it reports and lets go.
+  // How long close() waits with no actor stopping before it reports and lets go.
   std::chrono::milliseconds close_timeout{std::chrono::seconds(10)};
 };
 
@@ -105,10 +105,10 @@ class Runtime {
   std::vector<LoggedMessage> read_messages(const TimebucketedLog& log, const ReadQuery& query);
 
   // Stops accepting work, waits (bounded) for commands in flight, stops every actor the
-  // runtime spawned or adopted. When it owns the actor system, waits at most close_timeout
-  // for all actors to finish and reports on stderr those that did not (actors spawned
-  // outside the runtime and never stopped) instead of hanging. Idempotent; the destructor
-  // calls it.
+  // runtime spawned or adopted. When it owns the actor system, waits for all actors to
+  // finish as long as one stops at least every close_timeout, and reports on stderr those that did
+  // not (actors spawned outside the runtime and never stopped) instead of hanging. Idempotent; the
+  // destructor calls it.
   void close();
 
  private:

@@ -27,7 +27,7 @@ void add_binding_types(caf::actor_system_config& cfg) {
 
 class RuntimeConfig : public caf::actor_system_config {
  public:
-  // threads: scheduler worker threads; 0 keeps CAF's default (one per core).
+  // threads: scheduler worker threads; 0 is one per core (CAF's own default is at least 4).
   explicit RuntimeConfig(std::size_t threads = 0, bool load_middleman = false);
 
   // Registers entity type B's messages (see add_binding_types).

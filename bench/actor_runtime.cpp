@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
   double base_rss = 0, with_actors = 0;
   std::int64_t live = 0;      // entity actors alive after the creations
   double heap_per_actor = 0;  // malloc's bytes in use per actor (RSS less fragmentation)
+  double close_s = 0;         // closing the application with every actor live
   std::string entity_id;
   {
     ApplicationConfig cfg;
@@ -178,6 +179,10 @@ int main(int argc, char** argv) {
       app.beat_heart(id, n);
       written += n;
     }
+    const auto closing = Clock::now();
+    app.close();
+    close_s = std::chrono::duration<double>(Clock::now() - closing).count();
+    std::printf("closed with %d live actors in %.2f s\n", static_cast<int>(live), close_s);
   }
   // Reloads: warm (the entity passivated in a running application, which is what a
   // long-running node does) and cold (a new application each time: new threads, whose fresh
@@ -237,6 +242,7 @@ int main(int argc, char** argv) {
       "BENCH actors.bytes_per_actor %.0f bytes\n",
       (with_actors - base_rss) * 1048576.0 / static_cast<double>(std::max<std::int64_t>(live, 1)));
   std::printf("BENCH actors.heap_bytes_per_actor %.0f bytes\n", heap_per_actor);
+  std::printf("BENCH actors.close_live_actors_s %.2f s\n", close_s);
   std::printf("BENCH actors.caf_bare_actor_bytes %.0f bytes\n", bare_bytes);
   std::printf("BENCH actors.reload_10k_events_ms %.2f ms\n", reload_ms);
   std::printf("BENCH actors.reload_10k_events_cold_ms %.2f ms\n", cold_ms);

@@ -12,7 +12,11 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <iostream>
+#include <memory>
+#include <sstream>
 #include <thread>
 
 using namespace es;
@@ -132,6 +136,60 @@ TEST_CASE("close() stops adopted actors and is bounded", "[actors][runtime]") {
   runtime.close();
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(450));
   CHECK_THROWS_AS(runtime.host<AccountBinding>(), Error);
+}
+
+TEST_CASE("close() waits for actors that keep stopping and gives up on a stall",
+          "[actors][runtime]") {
+  RuntimeSettings settings;
+  settings.scheduler_threads = 1;
+  settings.close_timeout = std::chrono::milliseconds(300);
+  auto stopped = std::make_shared<std::atomic<int>>(0);
+  {
+    Runtime runtime(settings);
+    // Not adopted: each stops on its own, one every 200 ms, the last after 1 s. Every stop
+    // comes within close_timeout of the one before, so close() sees all of them.
+    for (int i = 1; i <= 5; ++i) {
+      runtime.system().spawn([=](caf::event_based_actor* self) -> caf::behavior {
+        self->delayed_send(self, std::chrono::milliseconds(200 * i), 1);
+        return {[=](int) {
+          stopped->fetch_add(1);
+          self->quit();
+        }};
+      });
+    }
+    runtime.close();
+    CHECK(stopped->load() == 5);
+  }
+  {
+    Runtime runtime(settings);
+    // Never stops and makes no progress: close() lets go after close_timeout.
+    runtime.system().spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->delayed_send(self, std::chrono::milliseconds(10), 1);
+      return {[=](int x) { self->delayed_send(self, std::chrono::milliseconds(10), x); }};
+    });
+    const auto started = std::chrono::steady_clock::now();
+    runtime.close();
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(took >= std::chrono::milliseconds(300));
+    CHECK(took < std::chrono::seconds(5));
+  }
+}
+
+TEST_CASE("close() stops more live entities than one stop window, and the repository with them",
+          "[actors][runtime]") {
+  RuntimeSettings settings = settings_for(memory_stores());
+  settings.close_timeout = std::chrono::milliseconds(500);
+  Runtime runtime(settings);
+  auto accounts = runtime.host<AccountBinding>();
+  // Four stop windows' worth: the repository stops them a window at a time and quits after
+  // the last down message; one that never came would leave it running.
+  for (int i = 0; i < 2100; ++i) accounts.create(bank::OpenAccount{"owner", 0});
+  REQUIRE(accounts.stats().hosted == 2100);
+  std::ostringstream report;
+  auto* saved = std::cerr.rdbuf(report.rdbuf());
+  runtime.close();
+  std::cerr.rdbuf(saved);
+  CHECK(report.str().empty());  // close() found nothing left running
 }
 
 TEST_CASE("past max_live_entities the least recently used idle entities are passivated",
