@@ -285,7 +285,12 @@ void stop_children(repository_pointer<Binding> self) {
     st.exiting.insert(child.address());
     send_exit_spread(self, child, st.stop_reason);
   }
-  if (st.exiting.empty() && st.to_stop.empty()) self->quit(st.stop_reason);
+  if (!st.exiting.empty() || !st.to_stop.empty()) return;
+  // Every child is gone: a release still waiting has what it asked for.
+  for (auto& kv : st.releasing)
+    for (auto& r : kv.second) r.promise.deliver(true);
+  st.releasing.clear();
+  self->quit(st.stop_reason);
 }
 
 template <class Binding>
@@ -323,6 +328,7 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
     const Uuid id = it->second;
     st.ids.erase(it);
     if (st.shutting_down) {
+      forget_child<Binding>(self, id);  // answers a release waiting for it
       stop_children<Binding>(self);
       return;
     }
@@ -387,6 +393,10 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
       [=](locate_atom, const std::string& id_text) -> caf::result<entity_actor<Binding>> {
         auto id = parse_uuid(id_text);
         if (!id) return make_error(ErrorCode::invalid, "not a UUID: '" + id_text + "'");
+        // A child spawned now would outlive the repository (stop_children never meets it).
+        if (self->state.shutting_down) {
+          return make_error(ErrorCode::unavailable, "the repository is shutting down");
+        }
         return child_for<Binding>(self, *id, false).actor;
       },
       [=](passivate_atom, const std::string& id_text) {

@@ -110,13 +110,17 @@ void Runtime::close() {
   // wait: a million live entities take longer than close_timeout to stop (about 10 us each
   // on 2 cores), and each one that stops shows the rest are on their way.
   auto& registry = owned_system_->registry();
-  auto running = registry.running();
+  // Only a new low counts: actors that come and go (a helper spawned again and again) are
+  // not progress.
+  auto lowest = registry.running();
   auto until = std::chrono::steady_clock::now() + settings_.close_timeout;
-  while (running > 0 && std::chrono::steady_clock::now() < until) {
+  while (registry.running() > 0 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const auto now_running = registry.running();
-    if (now_running < running) until = std::chrono::steady_clock::now() + settings_.close_timeout;
-    running = now_running;
+    if (now_running < lowest) {
+      lowest = now_running;
+      until = std::chrono::steady_clock::now() + settings_.close_timeout;
+    }
   }
   if (const auto left = registry.running(); left > 0) {
     std::cerr << "es::Runtime::close: " << left << " actor(s) still running, none stopped for "

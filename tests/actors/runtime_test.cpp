@@ -4,6 +4,7 @@
 // the stored state, and a close that stops what was adopted.
 #include "actors/runtime.hpp"
 #include "actors/backends.hpp"
+#include "actors/cluster_guard.hpp"
 #include "domain/errors.hpp"
 #include "samples/bank/account.hpp"
 #include "samples/example/example_binding.hpp"
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -142,12 +144,13 @@ TEST_CASE("close() waits for actors that keep stopping and gives up on a stall",
           "[actors][runtime]") {
   RuntimeSettings settings;
   settings.scheduler_threads = 1;
-  settings.close_timeout = std::chrono::milliseconds(300);
+  settings.close_timeout = std::chrono::seconds(1);
   auto stopped = std::make_shared<std::atomic<int>>(0);
   {
     Runtime runtime(settings);
-    // Not adopted: each stops on its own, one every 200 ms, the last after 1 s. Every stop
-    // comes within close_timeout of the one before, so close() sees all of them.
+    // Not adopted: each stops on its own, one every 200 ms, the last after 1 s, later than
+    // close_timeout after close() began. Every stop comes well within close_timeout of the one
+    // before, so close() waits for all of them.
     for (int i = 1; i <= 5; ++i) {
       runtime.system().spawn([=](caf::event_based_actor* self) -> caf::behavior {
         self->delayed_send(self, std::chrono::milliseconds(200 * i), 1);
@@ -162,6 +165,20 @@ TEST_CASE("close() waits for actors that keep stopping and gives up on a stall",
   }
   {
     Runtime runtime(settings);
+    // Comes and goes: a helper spawned again and again is no progress, close() lets go.
+    runtime.system().spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->delayed_send(self, std::chrono::milliseconds(10), 1);
+      return {[=](int x) {
+        self->spawn([](caf::event_based_actor* helper) { helper->quit(); });
+        self->delayed_send(self, std::chrono::milliseconds(10), x);
+      }};
+    });
+    const auto started = std::chrono::steady_clock::now();
+    runtime.close();
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(6));
+  }
+  {
+    Runtime runtime(settings);
     // Never stops and makes no progress: close() lets go after close_timeout.
     runtime.system().spawn([](caf::event_based_actor* self) -> caf::behavior {
       self->delayed_send(self, std::chrono::milliseconds(10), 1);
@@ -170,8 +187,8 @@ TEST_CASE("close() waits for actors that keep stopping and gives up on a stall",
     const auto started = std::chrono::steady_clock::now();
     runtime.close();
     const auto took = std::chrono::steady_clock::now() - started;
-    CHECK(took >= std::chrono::milliseconds(300));
-    CHECK(took < std::chrono::seconds(5));
+    CHECK(took >= std::chrono::seconds(1));
+    CHECK(took < std::chrono::seconds(6));
   }
 }
 
@@ -190,6 +207,31 @@ TEST_CASE("close() stops more live entities than one stop window, and the reposi
   runtime.close();
   std::cerr.rdbuf(saved);
   CHECK(report.str().empty());  // close() found nothing left running
+}
+
+TEST_CASE("a repository shutting down refuses requests and spawns no child", "[actors][runtime]") {
+  RuntimeSettings settings = settings_for(memory_stores());
+  settings.close_timeout = std::chrono::milliseconds(500);
+  Runtime runtime(settings);
+  auto accounts = runtime.host<AccountBinding>();
+  for (int i = 0; i < 2100; ++i) accounts.create(bank::OpenAccount{"owner", 0});
+  bool refused = false;
+  {
+    auto repo = accounts.repository();
+    caf::scoped_actor self{runtime.system()};
+    send_local_exit(runtime.system(), repo, caf::exit_reason::user_shutdown);
+    // Queued behind the exit: the repository is stopping its children by then.
+    self->request(repo, std::chrono::seconds(5), locate_atom::value,
+                  std::string("6f1c5a52-0000-4000-8000-000000000001"))
+        .receive([](entity_actor<AccountBinding>&) {},
+                 [&](caf::error& error) { refused = code_of(error) == ErrorCode::unavailable; });
+  }
+  CHECK(refused);
+  std::ostringstream report;
+  auto* saved = std::cerr.rdbuf(report.rdbuf());
+  runtime.close();
+  std::cerr.rdbuf(saved);
+  CHECK(report.str().empty());  // no child outlived its repository
 }
 
 TEST_CASE("past max_live_entities the least recently used idle entities are passivated",
