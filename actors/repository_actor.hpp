@@ -285,12 +285,8 @@ void stop_children(repository_pointer<Binding> self) {
     st.exiting.insert(child.address());
     send_exit_spread(self, child, st.stop_reason);
   }
-  if (!st.exiting.empty() || !st.to_stop.empty()) return;
-  // Every child is gone: a release still waiting has what it asked for.
-  for (auto& kv : st.releasing)
-    for (auto& r : kv.second) r.promise.deliver(true);
-  st.releasing.clear();
-  self->quit(st.stop_reason);
+  // Releases wait only for hosted children, and each one's down answered them.
+  if (st.exiting.empty() && st.to_stop.empty()) self->quit(st.stop_reason);
 }
 
 template <class Binding>
@@ -312,28 +308,24 @@ typename repository_actor<Binding>::behavior_type repository_behavior(
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     auto it = st.ids.find(msg.source);
-    if (st.shutting_down) st.exiting.erase(msg.source);
-    if (it == st.ids.end()) {
-      if (st.shutting_down) stop_children<Binding>(self);
-      return;
+    if (it != st.ids.end()) {
+      auto child = st.children.find(it->second);
+      if (child != st.children.end()) {
+        // Requests it never answered are no longer in flight.
+        const auto lost =
+            static_cast<std::int64_t>(child->second.delegated - child->second.completed->load());
+        if (lost > 0) st.rt->in_flight->fetch_sub(lost);
+        drop_child<Binding>(self, child);
+      }
+      const Uuid id = it->second;
+      st.ids.erase(it);
+      if (!st.shutting_down) ++st.stats.crashed;
+      forget_child<Binding>(self, id);
     }
-    auto child = st.children.find(it->second);
-    if (child != st.children.end()) {
-      // Requests it never answered are no longer in flight.
-      const auto lost =
-          static_cast<std::int64_t>(child->second.delegated - child->second.completed->load());
-      if (lost > 0) st.rt->in_flight->fetch_sub(lost);
-      drop_child<Binding>(self, child);
-    }
-    const Uuid id = it->second;
-    st.ids.erase(it);
     if (st.shutting_down) {
-      forget_child<Binding>(self, id);  // answers a release waiting for it
+      st.exiting.erase(msg.source);
       stop_children<Binding>(self);
-      return;
     }
-    ++st.stats.crashed;
-    forget_child<Binding>(self, id);
   });
   schedule_sweep<Binding>(self);
   // Shutting down takes the children along (they are monitored, not linked), a window at a

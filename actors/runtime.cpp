@@ -114,11 +114,10 @@ void Runtime::close() {
   // not progress.
   auto lowest = registry.running();
   auto until = std::chrono::steady_clock::now() + settings_.close_timeout;
-  while (registry.running() > 0 && std::chrono::steady_clock::now() < until) {
+  while (lowest > 0 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const auto now_running = registry.running();
-    if (now_running < lowest) {
-      lowest = now_running;
+    if (const auto running = registry.running(); running < lowest) {
+      lowest = running;
       until = std::chrono::steady_clock::now() + settings_.close_timeout;
     }
   }

@@ -38,6 +38,19 @@ Uuid uuid(const std::string& text) {
   return *parse_uuid(text);
 }
 
+void open_accounts(EntityHandle<AccountBinding>& accounts, int n) {
+  for (int i = 0; i < n; ++i) accounts.create(bank::OpenAccount{"owner", 0});
+}
+
+// What close() reports on stderr (nothing when every actor stopped).
+std::string close_report(Runtime& runtime) {
+  std::ostringstream report;
+  auto* saved = std::cerr.rdbuf(report.rdbuf());
+  runtime.close();
+  std::cerr.rdbuf(saved);
+  return report.str();
+}
+
 }  // namespace
 
 TEST_CASE("one runtime hosts Example and Account side by side", "[actors][runtime]") {
@@ -200,13 +213,9 @@ TEST_CASE("close() stops more live entities than one stop window, and the reposi
   auto accounts = runtime.host<AccountBinding>();
   // Four stop windows' worth: the repository stops them a window at a time and quits after
   // the last down message; one that never came would leave it running.
-  for (int i = 0; i < 2100; ++i) accounts.create(bank::OpenAccount{"owner", 0});
+  open_accounts(accounts, 2100);
   REQUIRE(accounts.stats().hosted == 2100);
-  std::ostringstream report;
-  auto* saved = std::cerr.rdbuf(report.rdbuf());
-  runtime.close();
-  std::cerr.rdbuf(saved);
-  CHECK(report.str().empty());  // close() found nothing left running
+  CHECK(close_report(runtime).empty());  // close() found nothing left running
 }
 
 TEST_CASE("a repository shutting down refuses requests and spawns no child", "[actors][runtime]") {
@@ -214,7 +223,7 @@ TEST_CASE("a repository shutting down refuses requests and spawns no child", "[a
   settings.close_timeout = std::chrono::milliseconds(500);
   Runtime runtime(settings);
   auto accounts = runtime.host<AccountBinding>();
-  for (int i = 0; i < 2100; ++i) accounts.create(bank::OpenAccount{"owner", 0});
+  open_accounts(accounts, 2100);  // more than one stop window
   bool refused = false;
   {
     auto repo = accounts.repository();
@@ -227,11 +236,7 @@ TEST_CASE("a repository shutting down refuses requests and spawns no child", "[a
                  [&](caf::error& error) { refused = code_of(error) == ErrorCode::unavailable; });
   }
   CHECK(refused);
-  std::ostringstream report;
-  auto* saved = std::cerr.rdbuf(report.rdbuf());
-  runtime.close();
-  std::cerr.rdbuf(saved);
-  CHECK(report.str().empty());  // no child outlived its repository
+  CHECK(close_report(runtime).empty());  // no child outlived its repository
 }
 
 TEST_CASE("past max_live_entities the least recently used idle entities are passivated",
