@@ -160,43 +160,53 @@ std::optional<std::int64_t> parse_id_ms(std::string_view id) {
   return parse_number(id.substr(0, dash));
 }
 
-Notification decode_log_entry(const RedisReplyView& entry, int partition) {
-  auto fail = [&](const std::string& why) -> Notification {
+void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out) {
+  auto fail = [&](const std::string& why) {
     throw RecordDecodingError("notification of partition " + std::to_string(partition) +
                               " cannot be decoded: " + why);
   };
-  if (!entry.is_array() || entry.size() != 2) return fail("malformed stream entry");
-  auto position = parse_exact_id(entry[0].str());
-  if (!position) return fail("entry id is not of the form <position>-1");
-  Notification n;
-  n.position = *position;
+  if (!entry.is_array() || entry.size() != 2) fail("malformed stream entry");
+  auto last = parse_exact_id(entry[0].str());
+  if (!last) fail("entry id is not of the form <position>-1");
   auto fields = entry[1];
-  if (fields.size() % 2 != 0) return fail("odd field list");
-  bool id = false, version = false, topic = false;
-  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-    auto name = fields[i].str();
-    auto value = fields[i + 1].str();
-    if (name == "id" && !id) {
-      auto parsed = parse_uuid(value);
-      if (!parsed) return fail("bad id at position " + std::to_string(n.position));
-      n.sequence_id = *parsed;
-      id = true;
-    } else if (name == "version" && !version) {
-      auto v = parse_exact_id(std::string(value) + "-1");
-      if (!v) return fail("bad version at position " + std::to_string(n.position));
-      n.version = *v;
-      version = true;
-    } else if (name == "topic" && !topic) {
-      n.topic = std::string(value);
-      topic = true;
-    } else {
-      return fail("unexpected field at position " + std::to_string(n.position));
+  if (!fields.is_array() || fields.size() == 0 || fields.size() % 6 != 0) {
+    fail("the entry's fields are not (id, version, topic) per event at position " +
+         std::to_string(*last));
+  }
+  const auto events = static_cast<std::int64_t>(fields.size() / 6);
+  if (*last < events) fail("entry " + std::to_string(*last) + " holds positions below 1");
+  const auto before = out.size();
+  try {
+    for (std::int64_t e = 0; e < events; ++e) {
+      Notification n;
+      n.position = *last - events + 1 + e;
+      bool id = false, version = false, topic = false;
+      for (std::size_t i = static_cast<std::size_t>(e) * 6, end = i + 6; i < end; i += 2) {
+        auto name = fields[i].str();
+        auto value = fields[i + 1].str();
+        if (name == "id" && !id) {
+          auto parsed = parse_uuid(value);
+          if (!parsed) fail("bad id at position " + std::to_string(n.position));
+          n.sequence_id = *parsed;
+          id = true;
+        } else if (name == "version" && !version) {
+          auto v = parse_exact_id(std::string(value) + "-1");
+          if (!v) fail("bad version at position " + std::to_string(n.position));
+          n.version = *v;
+          version = true;
+        } else if (name == "topic" && !topic) {
+          n.topic = std::string(value);
+          topic = true;
+        } else {
+          fail("unexpected field at position " + std::to_string(n.position));
+        }
+      }
+      out.push_back(std::move(n));
     }
+  } catch (...) {
+    out.resize(before);
+    throw;
   }
-  if (!id || !version || !topic) {
-    return fail("missing field at position " + std::to_string(n.position));
-  }
-  return n;
 }
 
 }  // namespace es

@@ -90,9 +90,11 @@ int open_partitions(RedisConnection& connection, const std::string& prefix, int 
 // Entry IDs. "<n>-1" -> n (the form the stores write); nothing for any other form.
 std::optional<std::int64_t> parse_exact_id(std::string_view id);
 
-// One entry of a partition's notification log (XRANGE/XREAD reply item) as a Notification;
-// RecordDecodingError when it is not of the documented form.
-Notification decode_log_entry(const RedisReplyView& entry, int partition);
+// One entry of a partition's notification log (XRANGE/XREAD reply item): its events, in
+// position order, appended to `out` (one per (id, version, topic) triple, the last at the
+// entry ID's position). RecordDecodingError when it is not of the documented form
+// (docs/STORAGE.md); `out` is then left as it was.
+void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out);
 // "<ms>-<seq>" -> ms; nothing for any other form.
 std::optional<std::int64_t> parse_id_ms(std::string_view id);
 

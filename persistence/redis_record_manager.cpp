@@ -581,12 +581,18 @@ std::vector<Notification> RedisRecordManager::read_notifications(int partition, 
     auto reply = lease->command(
         RedisArgs{"XRANGE", key, lo, "+", "COUNT"}.add(static_cast<std::int64_t>(count)));
     if (reply.is_error()) throw_read_error(reply.view(), "reading the notification log");
-    for (std::size_t i = 0; i < reply.size(); ++i) {
-      out.push_back(decode_log_entry(reply[i], partition));
+    // An entry holds a group of events: the first may begin before `start`, the last may
+    // reach past `limit`.
+    for (std::size_t i = 0; i < reply.size(); ++i) decode_log_entry(reply[i], partition, out);
+    if (out.size() > 0 && out.front().position < start) {
+      const auto skip = std::min<std::size_t>(out.size(), start - out.front().position);
+      out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(skip));
     }
     if (reply.size() < count) break;
+    if (out.empty()) break;  // an entry can only hold positions up to its ID: not reached
     from = out.back().position + 1;
   }
+  if (out.size() > limit) out.resize(limit);
   return out;
 }
 

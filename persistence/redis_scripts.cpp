@@ -7,7 +7,7 @@
 namespace es {
 
 const char* const kAppendScript = R"lua(
--- es append v3: see persistence/redis_scripts.hpp and docs/STORAGE.md
+-- es append v4: see persistence/redis_scripts.hpp and docs/STORAGE.md
 local call = redis.call
 
 -- The highest version (entry-ID milliseconds part) a stream holds or held; -1 for none;
@@ -140,12 +140,17 @@ for g = 1, #groups do
   end
 end
 
--- Phase 2: write the accepted appends and their notifications, in order.
+-- Phase 2: write the accepted appends and their notifications, in order. A group's events get
+-- one log entry (at most kPerEntry of them each): (id, version, topic) once per event, the
+-- entry's ID the position of its last one, so the positions stay contiguous and each
+-- event keeps its own.
+local kPerEntry = 1000  -- 6 values per event: unpack stays below Lua's 8,000-value stack
 local failed = {}
 local written = false
 for g = 1, #groups do
   local log, first, n = groups[g][1], groups[g][3], groups[g][4]
   local position = positions[log]
+  local fields, events = {}, 0
   for i = first, first + n - 1 do
     if out[2 * i - 1] == 1 and failed[keys[i]] then
       out[2 * i - 1] = 0
@@ -176,11 +181,19 @@ for g = 1, #groups do
           call('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
         end
         position = position + 1
-        call('XADD', log, text(position) .. '-1', 'id', id, 'version', v, 'topic', topic)
+        local f = events * 6
+        fields[f + 1], fields[f + 2], fields[f + 3] = 'id', id, 'version'
+        fields[f + 4], fields[f + 5], fields[f + 6] = v, 'topic', topic
+        events = events + 1
+        if events == kPerEntry then
+          call('XADD', log, text(position) .. '-1', unpack(fields, 1, events * 6))
+          events = 0
+        end
         arg = arg + 2
       end
     end
   end
+  if events > 0 then call('XADD', log, text(position) .. '-1', unpack(fields, 1, events * 6)) end
   positions[log] = position
 end
 return out

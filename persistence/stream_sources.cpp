@@ -47,7 +47,7 @@ std::vector<NotificationBatch> decode_streams_reply(
       auto entry = entries[k];
       // An entry pending in a group but deleted from the stream comes back without fields.
       if (entry.is_array() && entry.size() == 2 && entry[1].is_nil()) continue;
-      batch.items.push_back(decode_log_entry(entry, batch.partition));
+      decode_log_entry(entry, batch.partition, batch.items);
     }
     if (!batch.items.empty()) out.push_back(std::move(batch));
   }
@@ -138,7 +138,19 @@ std::vector<NotificationBatch> StreamNotificationSource::wait_and_read(
   for (const auto& reply : read_streams(connection_, head, keys, ids, block)) {
     if (reply.is_error()) throw_redis_error(reply.view(), "following the notification logs");
     for (auto& batch : decode_streams_reply(reply, partition_of_key_)) {
-      out.push_back(std::move(batch));
+      // The first entry may hold events up to the cursor (a log entry holds a group of
+      // events): those were read before. A group may also bring more than asked for; the
+      // rest comes again with the next read.
+      std::int64_t after = 0;
+      for (const auto& c : cursors) {
+        if (c.partition == batch.partition) after = c.after;
+      }
+      auto& items = batch.items;
+      const auto seen = std::find_if(items.begin(), items.end(),
+                                     [&](const Notification& n) { return n.position > after; });
+      items.erase(items.begin(), seen);
+      if (items.size() > max_per_partition) items.resize(max_per_partition);
+      if (!items.empty()) out.push_back(std::move(batch));
     }
   }
   return out;
@@ -296,7 +308,7 @@ std::vector<NotificationBatch> StreamConsumerGroupSource::claim_stale(
       for (std::size_t k = 0; k < entries.size(); ++k) {
         auto entry = entries[k];
         if (!entry.is_array() || entry.size() != 2 || entry[1].is_nil()) continue;
-        scan.batch.items.push_back(decode_log_entry(entry, scan.partition));
+        decode_log_entry(entry, scan.partition, scan.batch.items);
       }
       scan.done = scan.cursor == "0-0" || scan.batch.items.size() >= max_per_partition;
     }

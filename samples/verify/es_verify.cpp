@@ -64,10 +64,10 @@ void show_progress(const es::verify::VerifyProgress& p, bool tty, double seconds
   if (p.phase == 2) {
     const auto entries = p.log_entries.load();
     if (tty) {
-      std::fprintf(stderr, "\rlogs     %lld/%lld entries%30s", static_cast<long long>(entries),
+      std::fprintf(stderr, "\rlogs     %lld/%lld events%30s", static_cast<long long>(entries),
                    static_cast<long long>(expected), "");
     } else {
-      std::fprintf(stderr, "es-verify: logs: %lld/%lld entries\n", static_cast<long long>(entries),
+      std::fprintf(stderr, "es-verify: logs: %lld/%lld events\n", static_cast<long long>(entries),
                    static_cast<long long>(expected));
     }
     return;
@@ -120,7 +120,7 @@ void print_text(const es::verify::VerifyReport& r, const std::string& store) {
               static_cast<long long>(r.broken_streams));
   std::printf("  events               %lld\n", static_cast<long long>(r.events));
   std::printf(
-      "  log entries          %lld (missing events %lld, duplicates %lld, dangling %lld, "
+      "  logged events        %lld (missing events %lld, duplicates %lld, dangling %lld, "
       "gaps or malformed %lld)\n",
       static_cast<long long>(r.log_entries), static_cast<long long>(r.missing_from_logs),
       static_cast<long long>(r.duplicated_in_logs), static_cast<long long>(r.dangling_log_entries),

@@ -209,6 +209,75 @@ struct LogFindings {
 
 using FactsIndex = std::unordered_map<Uuid, StreamFacts*, boost::hash<Uuid>>;
 
+// One event a log entry lists, its (id, version, topic) at field `at`: marks it in its
+// stream's `logged`, or notes why it cannot be.
+void check_logged_event(Shared& shared, const FactsIndex& index, const EntryView& entry,
+                        std::size_t at_field, std::int64_t position, int p, LogFindings& found) {
+  if (entry.field(at_field) != "id" || entry.field(at_field + 2) != "version" ||
+      entry.field(at_field + 4) != "topic") {
+    ++found.gaps;
+    found.note(p, position, "the log entry's fields are not (id, version, topic) per event");
+    return;
+  }
+  const auto id_text = entry.field(at_field + 1);
+  const auto version_text = entry.field(at_field + 3);
+  const auto id = parse_uuid(id_text);
+  std::int64_t version = -1;
+  if (!version_text.empty() && version_text.size() < 19) {
+    version = 0;
+    for (char c : version_text) {
+      if (c < '0' || c > '9') {
+        version = -1;
+        break;
+      }
+      version = version * 10 + (c - '0');
+    }
+  }
+  // Only built for a problem (this runs once per stored event).
+  auto what = [&] {
+    return "entity " + std::string(id_text) + " version " + std::string(version_text);
+  };
+  const auto facts = id ? index.find(*id) : index.end();
+  if (!id || version < 0 || facts == index.end()) {
+    ++found.dangling;
+    found.note(p, position, "points at " + what() + ", which is not stored");
+    return;
+  }
+  StreamFacts& f = *facts->second;
+  if (f.partition != p) {
+    ++found.dangling;
+    found.note(p, position, "points at " + what() + " of partition " + std::to_string(f.partition));
+    return;
+  }
+  const bool deleted = shared.deleted.count(f.id) > 0;
+  if (version < f.first_version) {
+    if (deleted) return;  // its event was deleted with delete_records
+    ++found.dangling;
+    found.note(p, position, "points at " + what() + ", which is not stored");
+    return;
+  }
+  const auto at = static_cast<std::size_t>(version - f.first_version);
+  if (at >= f.topics.size()) {
+    ++found.dangling;
+    found.note(p, position, "points at " + what() + ", which is not stored");
+    return;
+  }
+  // Only this job reads partition p, so only it marks the streams of p.
+  auto& marks = f.logged;
+  if (marks.empty()) marks.assign(f.topics.size(), false);
+  if (marks[at]) {
+    ++found.duplicated;
+    found.note(p, position, what() + " appears in the log more than once");
+    return;
+  }
+  marks[at] = true;
+  const auto t = f.topics[at];
+  if (t == TopicTable::kUnknownTopic || shared.topics.name(t) != entry.field(at_field + 5)) {
+    ++found.dangling;
+    found.note(p, position, "the topic of " + what() + " differs from the stored event's");
+  }
+}
+
 // Reads partition p's log and marks the events it points at in `logged`.
 void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsIndex& index,
                LogFindings& found) {
@@ -224,94 +293,52 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       return;
     }
     const auto entries = page.entries();
+    std::int64_t listed = 0;  // events the page's entries list
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const auto entry = entries[i];
-      ++found.entries;
       if (!entry.well_formed()) {
+        ++found.entries;
         ++found.gaps;
         found.note(p, next_position, "malformed log entry");
         continue;
       }
       after.assign(entry.id());
-      const auto position = version_of_entry_id(entry.id());
-      if (!position || *position < 1) {
+      const auto last = version_of_entry_id(entry.id());
+      if (!last || *last < 1) {
+        ++found.entries;
         ++found.gaps;
         found.note(p, next_position, "log entry ID '" + after + "' is not <position>-1");
         continue;
       }
-      if (*position != next_position) {
+      // An entry lists one event or a group: (id, version, topic) per event, the last one at
+      // the entry ID's position (docs/STORAGE.md).
+      const auto events = static_cast<std::int64_t>(entry.fields() / 6);
+      if (entry.fields() == 0 || entry.fields() % 6 != 0 || events > *last) {
+        ++found.entries;
         ++found.gaps;
-        found.note(p, *position,
-                   "positions " + std::to_string(next_position) + ".." +
-                       std::to_string(*position - 1) + " are missing from the log");
+        found.note(p, *last, "the log entry's fields are not (id, version, topic) per event");
+        next_position = *last + 1;
+        continue;
       }
-      next_position = *position + 1;
-      if (entry.fields() != 6 || entry.field(0) != "id" || entry.field(2) != "version" ||
-          entry.field(4) != "topic") {
+      const auto first = *last - events + 1;
+      if (first != next_position) {
         ++found.gaps;
-        found.note(p, *position, "the log entry's fields are not exactly id, version, topic");
-        continue;
+        found.note(p, first,
+                   first > next_position
+                       ? "positions " + std::to_string(next_position) + ".." +
+                             std::to_string(first - 1) + " are missing from the log"
+                       : "positions " + std::to_string(first) + ".." +
+                             std::to_string(next_position - 1) + " are in the log twice");
       }
-      const auto id = parse_uuid(entry.field(1));
-      const auto version_text = entry.field(3);
-      std::int64_t version = -1;
-      if (!version_text.empty() && version_text.size() < 19) {
-        version = 0;
-        for (char c : version_text) {
-          if (c < '0' || c > '9') {
-            version = -1;
-            break;
-          }
-          version = version * 10 + (c - '0');
-        }
-      }
-      // Only built for a problem (this loop runs once per stored event).
-      auto what = [&] {
-        return "entity " + std::string(entry.field(1)) + " version " + std::string(version_text);
-      };
-      const auto facts = id ? index.find(*id) : index.end();
-      if (!id || version < 0 || facts == index.end()) {
-        ++found.dangling;
-        found.note(p, *position, "points at " + what() + ", which is not stored");
-        continue;
-      }
-      StreamFacts& f = *facts->second;
-      if (f.partition != p) {
-        ++found.dangling;
-        found.note(p, *position,
-                   "points at " + what() + " of partition " + std::to_string(f.partition));
-        continue;
-      }
-      const bool deleted = shared.deleted.count(f.id) > 0;
-      if (version < f.first_version) {
-        if (deleted) continue;  // its event was deleted with delete_records
-        ++found.dangling;
-        found.note(p, *position, "points at " + what() + ", which is not stored");
-        continue;
-      }
-      const auto at = static_cast<std::size_t>(version - f.first_version);
-      if (at >= f.topics.size()) {
-        ++found.dangling;
-        found.note(p, *position, "points at " + what() + ", which is not stored");
-        continue;
-      }
-      // Only this job reads partition p, so only it marks the streams of p.
-      auto& marks = f.logged;
-      if (marks.empty()) marks.assign(f.topics.size(), false);
-      if (marks[at]) {
-        ++found.duplicated;
-        found.note(p, *position, what() + " appears in the log more than once");
-        continue;
-      }
-      marks[at] = true;
-      const auto t = f.topics[at];
-      if (t == TopicTable::kUnknownTopic || shared.topics.name(t) != entry.field(5)) {
-        ++found.dangling;
-        found.note(p, *position, "the topic of " + what() + " differs from the stored event's");
+      next_position = *last + 1;
+      found.entries += events;
+      listed += events;
+      for (std::int64_t e = 0; e < events; ++e) {
+        check_logged_event(shared, index, entry, static_cast<std::size_t>(e) * 6, first + e, p,
+                           found);
       }
     }
-    shared.progress.log_entries.fetch_add(static_cast<std::int64_t>(entries.size()),
-                                          std::memory_order_relaxed);
+    shared.progress.log_entries.fetch_add(listed, std::memory_order_relaxed);
     if (entries.size() < shared.options.log_page_size) return;
   }
 }

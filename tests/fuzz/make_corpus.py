@@ -189,6 +189,10 @@ def main():
         "entry-three": b"*3\r\n" + bulk("17-1") + b"*0\r\n*0\r\n",
         "entry-nested": b"*2\r\n" + bulk("17-1") + b"*2\r\n*1\r\n:1\r\n" + bulk("x"),
         "entry-status": b"*2\r\n+17-1\r\n*2\r\n+id\r\n+x\r\n",
+        # A group: (id, version, topic) per event, the ID the last event's position.
+        "entry-group": entry("19-1", good + good[:3] + ["5"] + good[4:] + good[4:] + good[:4]),
+        "entry-group-below-one": entry("1-1", good + good),
+        "entry-group-partial": entry("19-1", good + good[:4]),
     }
     for label, data in entries.items():
         write("notification_entry", label, data)

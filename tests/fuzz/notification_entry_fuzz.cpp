@@ -1,7 +1,8 @@
 // Fuzzes the notification-log entry decoder (decode_log_entry: one XRANGE/XREAD item of a
 // partition's log, as Redis sends it). The input is the reply in RESP, read by hiredis as
-// the store reads it. Invariants: the only error is RecordDecodingError; a decoded entry
-// has a position and a version >= 0 and the fields the reply held.
+// the store reads it. Invariants: the only error is RecordDecodingError, and it adds nothing;
+// a decoded entry gives one event per (id, version, topic) triple, at contiguous positions
+// >= 1, with versions >= 0.
 #include "domain/errors.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_keys.hpp"
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -48,14 +50,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::unique_ptr<redisReply, void (*)(void*)> reply(static_cast<redisReply*>(raw),
                                                      freeReplyObject);
   const es::RedisReplyView entry(reply.get());
+  std::vector<es::Notification> out(1);  // what was there before stays, whatever happens
   try {
-    const es::Notification n = es::decode_log_entry(entry, 3);
-    FUZZ_CHECK(n.position >= 0, "negative position");
-    FUZZ_CHECK(n.version >= 0, "negative version");
-    FUZZ_CHECK(entry.is_array() && entry.size() == 2 && entry[1].size() == 6,
-               "decoded an entry without exactly id, version and topic");
+    es::decode_log_entry(entry, 3, out);
+    FUZZ_CHECK(entry.is_array() && entry.size() == 2 && entry[1].size() > 0 &&
+                   entry[1].size() % 6 == 0 && out.size() == 1 + entry[1].size() / 6,
+               "decoded an entry without (id, version, topic) per event");
+    for (std::size_t i = 1; i < out.size(); ++i) {
+      FUZZ_CHECK(out[i].position >= 1, "a position below 1");
+      FUZZ_CHECK(out[i].version >= 0, "negative version");
+      FUZZ_CHECK(i == 1 || out[i].position == out[i - 1].position + 1, "positions not contiguous");
+    }
   } catch (const es::RecordDecodingError&) {
-    // the one typed error for a malformed entry
+    FUZZ_CHECK(out.size() == 1, "a refused entry left events behind");
   } catch (const std::exception& e) {
     FUZZ_UNEXPECTED("decode_log_entry", e.what());
   }

@@ -160,20 +160,21 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
     CHECK(strings(entries[v][1]) ==
           std::vector<std::string>{"topic", kTopic, "state", rec(a, static_cast<int>(v)).state});
   }
-  // Notification log: ID "<position>-1", fields id, version, topic.
+  // Notification log: one entry per append call and partition, (id, version, topic) per
+  // event, its ID "<position of its last event>-1".
   auto log = c->command({"XRANGE", log7, "-", "+"});
-  REQUIRE(log.size() == 2);
-  for (std::size_t p = 0; p < 2; ++p) {
-    CHECK(log[p][0].str() == std::to_string(p + 1) + "-1");
-    CHECK(strings(log[p][1]) == std::vector<std::string>{"id", to_string(a), "version",
-                                                         std::to_string(p), "topic", kTopic});
-  }
+  REQUIRE(log.size() == 1);
+  CHECK(log[0][0].str() == "2-1");
+  CHECK(strings(log[0][1]) == std::vector<std::string>{"id", to_string(a), "version", "0", "topic",
+                                                       kTopic, "id", to_string(a), "version", "1",
+                                                       "topic", kTopic});
   auto log_b = c->command({"XRANGE", log15, "-", "+"});
-  REQUIRE(log_b.size() == 3);  // b's event, then d's two (deletes leave the log alone)
+  REQUIRE(log_b.size() == 2);  // b's event, then d's two (deletes leave the log alone)
   CHECK(log_b[0][0].str() == "1-1");
-  CHECK(log_b[2][0].str() == "3-1");
-  CHECK(strings(log_b[2][1]) ==
-        std::vector<std::string>{"id", to_string(d), "version", "1", "topic", kTopic});
+  CHECK(log_b[1][0].str() == "3-1");
+  CHECK(strings(log_b[1][1]) == std::vector<std::string>{"id", to_string(d), "version", "0",
+                                                         "topic", kTopic, "id", to_string(d),
+                                                         "version", "1", "topic", kTopic});
   // Snapshot: score = version, member "<version>:<topic length>:<topic>:<state>".
   CHECK(strings(c->command({"ZRANGE", snapshot_a, "0", "-1", "WITHSCORES"}).view()) ==
         std::vector<std::string>{"3:19:test.Thing.Snapshot:{\"at\":3}", "3"});
@@ -183,6 +184,71 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
   CHECK(messages[0][0].str() == "1700000000000001-0");
   CHECK(messages[1][0].str() == "1700000000000001-1");
   CHECK(strings(messages[1][1]) == std::vector<std::string>{"topic", "test.Log", "state", "two"});
+}
+
+TEST_CASE("redis store: a log entry per append call; pages start and stop inside one",
+          "[redis][layout]") {
+  auto pool = test::redis_pool();
+  const std::string prefix = test::fresh_prefix();
+  RedisRecordManager records(pool, store_options(prefix));
+  auto c = pool->acquire();
+  const std::string log3 = prefix + ":{p03}:log";
+  // Written as stores before the grouped log did: one entry per event (positions 1, 2).
+  const Uuid old = uuid("00000003-0000-4000-8000-0000000000a0");
+  for (int v = 0; v < 2; ++v) {
+    REQUIRE_FALSE(c->command({"XADD", prefix + ":{p03}:entity:" + to_string(old),
+                              std::to_string(v) + "-1", "topic", kTopic, "state", "{}"})
+                      .is_error());
+    REQUIRE_FALSE(c->command({"XADD", log3, std::to_string(v + 1) + "-1", "id", to_string(old),
+                              "version", std::to_string(v), "topic", kTopic})
+                      .is_error());
+  }
+  const Uuid x = uuid("00000013-0000-4000-8000-0000000000a1");  // 19 % 16 = 3
+  const Uuid y = uuid("00000023-0000-4000-8000-0000000000a2");  // 35 % 16 = 3
+  auto results = records.append_batch({request(x, -1, 3), request(y, -1, 1), request(old, 1, 2)});
+  for (const auto& r : results) REQUIRE(r.status == AppendStatus::stored);
+  records.append(request(x, 2, 1));
+  CHECK(c->command({"XLEN", log3}).integer() == 4);  // two old entries, then one per call
+  CHECK(records.last_notification_position(3) == 9);
+
+  using Item = std::pair<Uuid, std::int64_t>;
+  const std::vector<Item> expected{{old, 0}, {old, 1}, {x, 0},   {x, 1}, {x, 2},
+                                   {y, 0},   {old, 2}, {old, 3}, {x, 3}};
+  auto items = [&](std::int64_t start, std::size_t limit) {
+    std::vector<Item> out;
+    std::int64_t position = start;
+    for (const auto& n : records.read_notifications(3, start, limit)) {
+      CHECK(n.position == position++);  // each event at a position of its own
+      CHECK(n.topic == kTopic);
+      out.emplace_back(n.sequence_id, n.version);
+    }
+    return out;
+  };
+  auto slice = [&](std::size_t from, std::size_t n) {
+    return std::vector<Item>(expected.begin() + static_cast<std::ptrdiff_t>(from),
+                             expected.begin() + static_cast<std::ptrdiff_t>(from + n));
+  };
+  CHECK(items(1, 100) == expected);
+  CHECK(items(4, 2) == slice(3, 2));   // starts and stops inside the grouped entry
+  CHECK(items(2, 6) == slice(1, 6));   // from an old entry across the grouped one into the next
+  CHECK(items(6, 1) == slice(5, 1));   // the grouped entry's last event alone
+  CHECK(items(9, 10) == slice(8, 1));  // the last entry
+  CHECK(items(10, 10).empty());
+
+  // More than 1,000 events of one call: an entry per 1,000 (Lua's unpack limit).
+  const Uuid z = uuid("00000033-0000-4000-8000-0000000000a3");  // 51 % 16 = 3
+  records.append(request(z, -1, 2500));
+  auto tail = c->command({"XREVRANGE", log3, "+", "-", "COUNT", "3"});
+  REQUIRE(tail.size() == 3);
+  CHECK(tail[0][0].str() == "2509-1");
+  CHECK(tail[1][0].str() == "2009-1");
+  CHECK(tail[2][0].str() == "1009-1");
+  CHECK(tail[2][1].size() == 6000);
+  auto across = records.read_notifications(3, 1008, 3);
+  REQUIRE(across.size() == 3);
+  CHECK(across[0].version == 998);
+  CHECK(across[2].version == 1000);
+  CHECK(across[2].position == 1010);
 }
 
 TEST_CASE("redis store: partition tags get more digits beyond 100 partitions", "[redis][layout]") {
@@ -301,6 +367,22 @@ TEST_CASE("redis store: corrupted entries give typed errors", "[redis][corrupt]"
                       .is_error());
     CHECK_THROWS_AS(records.read_notifications(3, 1, 10), RecordDecodingError);
   }
+  SECTION("a log entry listing more events than positions below its ID") {
+    REQUIRE_FALSE(
+        c->command({"XADD", prefix + ":{p03}:log", "1-1", "id",
+                    to_string(uuid("00000003-0000-4000-8000-000000000001")), "version", "0",
+                    "topic", kTopic, "id", to_string(uuid("00000003-0000-4000-8000-000000000001")),
+                    "version", "1", "topic", kTopic})
+            .is_error());
+    CHECK_THROWS_AS(records.read_notifications(3, 1, 10), RecordDecodingError);
+  }
+  SECTION("a log entry with a partial event") {
+    REQUIRE_FALSE(c->command({"XADD", prefix + ":{p03}:log", "2-1", "id",
+                              "00000003-0000-4000-8000-000000000001", "version", "0", "topic",
+                              kTopic, "id", "00000003-0000-4000-8000-000000000001"})
+                      .is_error());
+    CHECK_THROWS_AS(records.read_notifications(3, 1, 10), RecordDecodingError);
+  }
   SECTION("a corrupted snapshot") {
     const Uuid id = uuid("00000002-0000-4000-8000-000000000000");
     REQUIRE_FALSE(c->command({"ZADD", prefix + ":{p02}:snapshot:" + to_string(id), "1", "garbage"})
@@ -345,8 +427,8 @@ TEST_CASE("redis store: one call over several partitions is refused whole when o
   results = records.append_batch({request(first, -1, 2), request(second, -1, 1)});
   CHECK(results.at(0).status == AppendStatus::stored);
   CHECK(results.at(1).status == AppendStatus::stored);
-  CHECK(c->command({"XLEN", prefix + ":{p00}:log"}).integer() == 2);
-  CHECK(c->command({"XLEN", prefix + ":{p03}:log"}).integer() == 1);
+  CHECK(records.last_notification_position(0) == 2);
+  CHECK(records.last_notification_position(3) == 1);
 }
 
 TEST_CASE("redis store: conflict messages hold no event data", "[redis][append]") {

@@ -60,6 +60,13 @@ std::unique_ptr<NotificationSource> source_for(bool redis,
       test::redis_server().redis_url(), test::test_connection_options(), s.keys, 1000ms);
 }
 
+// The consumer group "projection:test" over a store's logs.
+std::unique_ptr<StreamConsumerGroupSource> group_source(const RedisSetup& s) {
+  return std::make_unique<StreamConsumerGroupSource>(test::redis_server().redis_url(),
+                                                     test::test_connection_options(), s.keys,
+                                                     "projection:test", 500ms);
+}
+
 }  // namespace
 
 TEST_CASE("a notification source reads history, waits for appends, and times out", "[sources]") {
@@ -115,13 +122,12 @@ TEST_CASE("redis notification source cuts long waits to its maximum block", "[so
 TEST_CASE("consumer groups split entries, keep them pending until acked, hand stale ones over",
           "[sources][redis]") {
   auto s = redis_store(2);
-  StreamConsumerGroupSource groups(test::redis_server().redis_url(),
-                                   test::test_connection_options(), s.keys, "projection:test",
-                                   500ms);
+  auto source = group_source(s);
+  auto& groups = *source;
   const std::vector<int> all{0, 1};
   groups.ensure_groups(all);
-  groups.ensure_groups(all);  // idempotent
-  append_in(*s.records, 0, 4);
+  groups.ensure_groups(all);                                // idempotent
+  for (int i = 0; i < 4; ++i) append_in(*s.records, 0, 1);  // four appends: four log entries
 
   auto a = groups.read_new("a", all, 3, 100ms);
   REQUIRE(a.size() == 1);
@@ -166,6 +172,49 @@ TEST_CASE("consumer groups split entries, keep them pending until acked, hand st
   }
   CHECK(groups.read_new("d", all, 10, 50ms).empty());
   CHECK(groups.read_new("d", all, 10, 50ms).size() == 1);
+}
+
+TEST_CASE("a log entry of several events goes to one consumer and is acked by its last",
+          "[sources][redis]") {
+  auto s = redis_store(1);
+  auto source = group_source(s);
+  auto& groups = *source;
+  groups.ensure_groups({0});
+  append_in(*s.records, 0, 3);  // one append: one entry holding positions 1..3
+  append_in(*s.records, 0, 1);  // position 4
+  auto a = groups.read_new("a", {0}, 1, 100ms);
+  REQUIRE(a.size() == 1);
+  REQUIRE(a[0].items.size() == 3);  // the whole entry, though one entry was asked for
+  CHECK(a[0].items[0].position == 1);
+  CHECK(a[0].items[2].position == 3);
+  groups.ack({{0, {1, 2}}});
+  CHECK(groups.pending_count(0) == 1);  // held until its last event is acknowledged
+  groups.ack({{0, {3}}});
+  CHECK(groups.pending_count(0) == 0);
+  auto b = groups.read_new("b", {0}, 10, 100ms);
+  REQUIRE(b.size() == 1);
+  REQUIRE(b[0].items.size() == 1);
+  CHECK(b[0].items[0].position == 4);
+}
+
+TEST_CASE("a follower starting inside a log entry gets only the events after its cursor",
+          "[sources][redis]") {
+  auto s = redis_store(1);
+  StreamNotificationSource source(test::redis_server().redis_url(), test::test_connection_options(),
+                                  s.keys, 200ms);
+  const auto x = append_in(*s.records, 0, 5);  // one entry: positions 1..5
+  auto page = source.wait_and_read({{0, 2}}, 2, 0ms);
+  REQUIRE(page.size() == 1);
+  REQUIRE(page[0].items.size() == 2);
+  CHECK(page[0].items[0].position == 3);
+  CHECK(page[0].items[0].sequence_id == x);
+  CHECK(page[0].items[0].version == 2);
+  CHECK(page[0].items[1].position == 4);
+  CHECK(source.wait_and_read({{0, 5}}, 10, 0ms).empty());
+  auto last = source.wait_and_read({{0, 4}}, 10, 0ms);
+  REQUIRE(last.size() == 1);
+  REQUIRE(last[0].items.size() == 1);
+  CHECK(last[0].items[0].position == 5);
 }
 
 TEST_CASE("event fetchers read exactly the versions asked for", "[sources]") {
