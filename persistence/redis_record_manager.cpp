@@ -575,21 +575,24 @@ std::vector<Notification> RedisRecordManager::read_notifications(int partition, 
   const std::string key = keys_.log(partition);
   auto lease = pool_->acquire();
   std::int64_t from = start;
+  // Bounded by position, not by entry count: an entry lists a group of events, so the
+  // entries whose last event lies in from..to, then the one entry reaching past `to` (it
+  // may hold some of them too). Only the first and the last entry can reach outside the
+  // page. A sound log fills the page in one round trip; one with gaps (entries deleted by
+  // hand) takes another from past the gap.
   while (out.size() < limit) {
-    const std::size_t count = std::min(options_.read_page_size, limit - out.size());
-    const std::string lo = std::to_string(from);
-    auto reply = lease->command(
-        RedisArgs{"XRANGE", key, lo, "+", "COUNT"}.add(static_cast<std::int64_t>(count)));
-    if (reply.is_error()) throw_read_error(reply.view(), "reading the notification log");
-    // An entry holds a group of events: the first may begin before `start`, the last may
-    // reach past `limit`.
-    for (std::size_t i = 0; i < reply.size(); ++i) decode_log_entry(reply[i], partition, out);
-    if (out.size() > 0 && out.front().position < start) {
-      const auto skip = std::min<std::size_t>(out.size(), start - out.front().position);
-      out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(skip));
+    const std::int64_t to = from + static_cast<std::int64_t>(limit - out.size()) - 1;
+    auto replies = lease->pipeline(
+        {RedisArgs{"XRANGE", key}.add(from).add(to),
+         RedisArgs{"XRANGE", key}.add(to + 1).add("+").add("COUNT").add(std::int64_t{1})});
+    for (const auto& reply : replies) {
+      if (reply.is_error()) throw_read_error(reply.view(), "reading the notification log");
+      for (std::size_t i = 0; i < reply.size(); ++i) decode_log_entry(reply[i], partition, out);
     }
-    if (reply.size() < count) break;
-    if (out.empty()) break;  // an entry can only hold positions up to its ID: not reached
+    const auto before_start = std::find_if(
+        out.begin(), out.end(), [&](const Notification& n) { return n.position >= start; });
+    out.erase(out.begin(), before_start);
+    if (replies[1].size() == 0 || out.empty()) break;  // the end of the log
     from = out.back().position + 1;
   }
   if (out.size() > limit) out.resize(limit);

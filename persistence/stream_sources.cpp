@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <thread>
 
 namespace es {
@@ -30,7 +31,8 @@ void check_partitions(const RedisKeys& keys, const std::vector<int>& partitions)
 
 // XREAD / XREADGROUP reply: nil (timeout) or [[key, [entry...]]...].
 std::vector<NotificationBatch> decode_streams_reply(
-    const RedisReply& reply, const std::unordered_map<std::string, int>& partition_of_key) {
+    const RedisReply& reply, const std::unordered_map<std::string, int>& partition_of_key,
+    std::size_t* entries_read = nullptr) {
   std::vector<NotificationBatch> out;
   if (reply.is_nil()) return out;
   if (reply.kind() != RedisReplyView::Kind::array) throw Error("unexpected XREAD reply");
@@ -48,6 +50,7 @@ std::vector<NotificationBatch> decode_streams_reply(
       // An entry pending in a group but deleted from the stream comes back without fields.
       if (entry.is_array() && entry.size() == 2 && entry[1].is_nil()) continue;
       decode_log_entry(entry, batch.partition, batch.items);
+      if (entries_read) ++*entries_read;
     }
     if (!batch.items.empty()) out.push_back(std::move(batch));
   }
@@ -130,27 +133,63 @@ std::vector<NotificationBatch> StreamNotificationSource::wait_and_read(
     keys.push_back(keys_.log(c.partition));
     ids.push_back(after_id(c.after));
   }
-  RedisArgs head{"XREAD", "COUNT"};
-  head.add(static_cast<std::int64_t>(max_per_partition));
-  const auto block = timeout.count() > 0 ? std::min(timeout, max_block_) : timeout.zero();
   std::lock_guard lock(mutex_);
+  // A log entry lists a group of events, so XREAD's COUNT (entries) says little about how
+  // many events come back. First, per log, the entries whose last event is within the page
+  // (by position: at most the page, whole entries, nothing read twice). Then, for the logs
+  // where that found nothing, the next entry, however large (XREAD COUNT 1: it also waits
+  // when no log has anything); from it only the page is kept.
+  std::vector<RedisArgs> commands;
+  commands.reserve(cursors.size());
+  for (std::size_t i = 0; i < cursors.size(); ++i) {
+    const auto from = std::max<std::int64_t>(cursors[i].after, 0) + 1;
+    const auto to = from + static_cast<std::int64_t>(max_per_partition) - 1;
+    commands.push_back(RedisArgs{"XRANGE", keys[i]}.add(from).add(to));
+  }
+  const auto pages = connection_.pipeline(commands);
   std::vector<NotificationBatch> out;
-  for (const auto& reply : read_streams(connection_, head, keys, ids, block)) {
+  auto keep = [&](const PartitionCursor& cursor, NotificationBatch batch) {
+    // Events at or before the cursor were read before; past the page, they come next time.
+    auto& items = batch.items;
+    const auto seen = std::find_if(items.begin(), items.end(), [&](const Notification& n) {
+      return n.position > cursor.after;
+    });
+    items.erase(items.begin(), seen);
+    if (items.size() > max_per_partition) items.resize(max_per_partition);
+    if (items.empty()) return false;
+    out.push_back(std::move(batch));
+    return true;
+  };
+  std::vector<std::size_t> empty;  // cursors whose page held no whole entry
+  for (std::size_t i = 0; i < cursors.size(); ++i) {
+    const auto& reply = pages[i];
+    if (reply.is_error()) throw_redis_error(reply.view(), "following the notification logs");
+    NotificationBatch batch;
+    batch.partition = cursors[i].partition;
+    for (std::size_t k = 0; k < reply.size(); ++k) {
+      decode_log_entry(reply[k], batch.partition, batch.items);
+    }
+    if (!keep(cursors[i], std::move(batch))) empty.push_back(i);
+  }
+  if (empty.empty()) return out;
+  std::vector<std::string> next_keys, next_ids;
+  for (auto i : empty) {
+    next_keys.push_back(keys[i]);
+    next_ids.push_back(ids[i]);
+  }
+  // Waits only when no log had anything.
+  const auto block = out.empty() && timeout.count() > 0 ? std::min(timeout, max_block_)
+                                                        : std::chrono::milliseconds(0);
+  const RedisArgs head{"XREAD", "COUNT", "1"};
+  for (const auto& reply : read_streams(connection_, head, next_keys, next_ids, block)) {
     if (reply.is_error()) throw_redis_error(reply.view(), "following the notification logs");
     for (auto& batch : decode_streams_reply(reply, partition_of_key_)) {
-      // The first entry may hold events up to the cursor (a log entry holds a group of
-      // events): those were read before. A group may also bring more than asked for; the
-      // rest comes again with the next read.
-      std::int64_t after = 0;
-      for (const auto& c : cursors) {
-        if (c.partition == batch.partition) after = c.after;
+      for (auto i : empty) {
+        if (cursors[i].partition == batch.partition) {
+          keep(cursors[i], std::move(batch));
+          break;
+        }
       }
-      auto& items = batch.items;
-      const auto seen = std::find_if(items.begin(), items.end(),
-                                     [&](const Notification& n) { return n.position > after; });
-      items.erase(items.begin(), seen);
-      if (items.size() > max_per_partition) items.resize(max_per_partition);
-      if (!items.empty()) out.push_back(std::move(batch));
     }
   }
   return out;
@@ -215,29 +254,41 @@ std::vector<NotificationBatch> StreamConsumerGroupSource::read_group(
   std::vector<std::string> keys;
   keys.reserve(partitions.size());
   for (int p : partitions) keys.push_back(keys_.log(p));
+  std::lock_guard lock(mutex_);
   RedisArgs head{"XREADGROUP", "GROUP", group_, consumer, "COUNT"};
-  head.add(static_cast<std::int64_t>(max_per_partition));
+  head.add(static_cast<std::int64_t>(entries_for(max_per_partition)));
   const auto block =
       !pending && timeout.count() > 0 ? std::min(timeout, max_block_) : timeout.zero();
   const std::vector<std::string> ids(keys.size(), pending ? "0" : ">");
-  std::lock_guard lock(mutex_);
   std::vector<NotificationBatch> out;
   bool missing_group = false;
+  std::size_t entries = 0, events = 0;
   for (const auto& reply : read_streams(connection_, head, keys, ids, block)) {
     if (is_nogroup(reply)) {
       missing_group = true;
       continue;
     }
     if (reply.is_error()) throw_redis_error(reply.view(), "reading from the consumer groups");
-    for (auto& batch : decode_streams_reply(reply, partition_of_key_)) {
+    for (auto& batch : decode_streams_reply(reply, partition_of_key_, &entries)) {
+      events += batch.items.size();
       out.push_back(std::move(batch));
     }
   }
+  learn_entry_size(entries, events);
   if (missing_group) {
     ensure_groups_locked(partitions);  // the server lost them (e.g. restarted without data)
     return {};
   }
   return out;
+}
+
+std::size_t StreamConsumerGroupSource::entries_for(std::size_t events) const {
+  const auto n = std::ceil(static_cast<double>(events) / events_per_entry_);
+  return std::max<std::size_t>(1, static_cast<std::size_t>(n));
+}
+
+void StreamConsumerGroupSource::learn_entry_size(std::size_t entries, std::size_t events) {
+  if (entries > 0) events_per_entry_ = std::max(1.0, static_cast<double>(events) / entries);
 }
 
 std::vector<NotificationBatch> StreamConsumerGroupSource::read_new(
@@ -287,7 +338,7 @@ std::vector<NotificationBatch> StreamConsumerGroupSource::claim_stale(
       RedisArgs args{"XAUTOCLAIM", scan.key, group_, consumer};
       args.add(idle).add(std::string_view(scan.cursor)).add("COUNT");
       args.add(static_cast<std::int64_t>(
-          std::min(kClaimPage, max_per_partition - scan.batch.items.size())));
+          std::min(kClaimPage, entries_for(max_per_partition - scan.batch.items.size()))));
       commands.push_back(std::move(args));
       active.push_back(&scan);
     }
@@ -305,11 +356,15 @@ std::vector<NotificationBatch> StreamConsumerGroupSource::claim_stale(
       if (r.size() < 2) throw Error("unexpected XAUTOCLAIM reply");
       scan.cursor = std::string(r[0].str());
       auto entries = r[1];
+      const auto before = scan.batch.items.size();
+      std::size_t decoded = 0;
       for (std::size_t k = 0; k < entries.size(); ++k) {
         auto entry = entries[k];
         if (!entry.is_array() || entry.size() != 2 || entry[1].is_nil()) continue;
         decode_log_entry(entry, scan.partition, scan.batch.items);
+        ++decoded;
       }
+      learn_entry_size(decoded, scan.batch.items.size() - before);
       scan.done = scan.cursor == "0-0" || scan.batch.items.size() >= max_per_partition;
     }
   }

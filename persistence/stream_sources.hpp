@@ -24,8 +24,10 @@ namespace es {
 RedisConnectionOptions blocking_reader_options(RedisConnectionOptions base,
                                                std::chrono::milliseconds max_block);
 
-// XREAD [BLOCK t] over the logs of the cursors' partitions in one command. Thread-safe (one
-// caller at a time). Timeouts above max_block are cut to max_block.
+// Follows the logs of the cursors' partitions: what is there is read by position (pipelined
+// XRANGE, exactly the page asked for whatever the entries hold), and when nothing is, one
+// XREAD BLOCK waits for the next entry. Thread-safe (one caller at a time). Timeouts above
+// max_block are cut to max_block.
 class StreamNotificationSource final : public NotificationSource {
  public:
   StreamNotificationSource(RedisUrl url, RedisConnectionOptions options, RedisKeys keys,
@@ -77,8 +79,14 @@ class StreamConsumerGroupSource final : public ConsumerGroupSource {
                                             std::size_t max_per_partition,
                                             std::chrono::milliseconds timeout, bool pending);
   void ensure_groups_locked(const std::vector<int>& partitions);
+  // A log entry lists a group of events while COUNT counts entries: the entries to ask for
+  // to get about `events` events, from the entries read last (so that a consumer holds
+  // about what it asked for, not up to 1,000 times as much).
+  std::size_t entries_for(std::size_t events) const;
+  void learn_entry_size(std::size_t entries, std::size_t events);
 
   std::mutex mutex_;
+  double events_per_entry_ = 1.0;
   RedisConnection connection_;
   RedisKeys keys_;
   std::string group_;
@@ -96,8 +104,5 @@ class StreamEventFetcher final : public EventFetcher {
   std::shared_ptr<RedisPool> pool_;
   RedisKeys keys_;
 };
-
-// A notification-log entry ("<position>-1", fields id, version, topic) -> Notification;
-// RecordDecodingError for anything else.
 
 }  // namespace es

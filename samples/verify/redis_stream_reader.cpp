@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -236,12 +237,18 @@ std::vector<std::string> RedisStreamReader::set_members(const std::string& key) 
   return members;
 }
 
-std::int64_t RedisStreamReader::stream_length(const std::string& key) {
+std::int64_t RedisStreamReader::last_id_number(const std::string& key) {
   arena_.reset();
   Node& node = node_of(key);
-  append(node, {"XLEN", key});
+  append(node, {"XREVRANGE", key, "+", "-", "COUNT", "1"});
   const ReplyNode* reply = read_reply(node);
-  return reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->size != 1) return 0;
+  const ReplyNode* entry = reply->elements[0];
+  if (entry->type != REDIS_REPLY_ARRAY || entry->size != 2) return 0;
+  const auto id = text_of(entry->elements[0]);
+  std::int64_t n = 0;
+  const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), n);
+  return error == std::errc{} && end != id.data() ? n : 0;
 }
 
 void RedisStreamReader::request_pages(const std::vector<StreamRead>& reads, std::size_t count) {

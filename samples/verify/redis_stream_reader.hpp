@@ -70,8 +70,9 @@ class RedisStreamReader {
   // A hash field, or nothing.
   std::optional<std::string> hash_field(const std::string& key, const std::string& field);
   std::vector<std::string> set_members(const std::string& key);
-  // XLEN (0 for a missing key or one that is not a stream).
-  std::int64_t stream_length(const std::string& key);
+  // The number part of the last entry's ID (a log's last position); 0 for an empty or
+  // missing key or one that is not a stream.
+  std::int64_t last_id_number(const std::string& key);
 
   // Sends one XRANGE per read (at most `count` entries each) in one pipelined round trip;
   // collect() then returns their pages in the same order, valid until the next call. A key

@@ -297,7 +297,6 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const auto entry = entries[i];
       if (!entry.well_formed()) {
-        ++found.entries;
         ++found.gaps;
         found.note(p, next_position, "malformed log entry");
         continue;
@@ -305,7 +304,6 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       after.assign(entry.id());
       const auto last = version_of_entry_id(entry.id());
       if (!last || *last < 1) {
-        ++found.entries;
         ++found.gaps;
         found.note(p, next_position, "log entry ID '" + after + "' is not <position>-1");
         continue;
@@ -314,7 +312,6 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       // the entry ID's position (docs/STORAGE.md).
       const auto events = static_cast<std::int64_t>(entry.fields() / 6);
       if (entry.fields() == 0 || entry.fields() % 6 != 0 || events > *last) {
-        ++found.entries;
         ++found.gaps;
         found.note(p, *last, "the log entry's fields are not (id, version, topic) per event");
         next_position = *last + 1;
@@ -374,7 +371,7 @@ VerifyReport verify_store(const VerifyOptions& options, VerifyProgress& progress
     for (const auto& member : reader.set_members(shared.keys.deleted(p))) {
       if (auto id = parse_uuid(member)) shared.deleted.insert(*id);
     }
-    expected += reader.stream_length(shared.keys.log(p));
+    expected += reader.last_id_number(shared.keys.log(p));  // the events the log lists
   }
   progress.expected_events = expected;
   progress.phase = 1;

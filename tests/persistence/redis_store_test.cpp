@@ -249,6 +249,18 @@ TEST_CASE("redis store: a log entry per append call; pages start and stop inside
   CHECK(across[0].version == 998);
   CHECK(across[2].version == 1000);
   CHECK(across[2].position == 1010);
+
+  // The top entry deleted by hand (the log's last generated ID stays above what it holds):
+  // the next call's events go after it, a gap readers step over, none left out of the log.
+  REQUIRE(c->command({"XDEL", log3, "2509-1"}).integer() == 1);
+  records.append(request(x, 3, 1));
+  CHECK(records.last_notification_position(3) == 2510);
+  auto around = records.read_notifications(3, 2009, 5);
+  REQUIRE(around.size() == 2);
+  CHECK(around[0].position == 2009);
+  CHECK(around[1].position == 2510);
+  CHECK(around[1].sequence_id == x);
+  CHECK(around[1].version == 4);
 }
 
 TEST_CASE("redis store: partition tags get more digits beyond 100 partitions", "[redis][layout]") {
