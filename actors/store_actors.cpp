@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <limits>
+#include <map>
 
 namespace es {
 
@@ -219,10 +220,11 @@ void load_each(RecordManager& records, const SnapshotStore* snapshots, const Eve
 // pipelined round trips, snapshots then events, instead of two per entity; a load alone keeps
 // the paged read (a long stream decodes while Redis reads on). Stored data the store cannot
 // decode makes the batch fall back to one load each, so that only the broken entity fails,
-// with its own reason. Any other failure (the store unreachable) fails the whole batch: one
-// by one, a silent server would cost each load its full timeout. On a Redis Cluster with a
-// master down this also fails, until the failover, the loads of healthy masters' entities
-// that share the batch (grouping a batch by master is not done yet).
+// with its own reason. An unreachable store fails the whole batch, not one load at a time (a
+// silent server would cost each its full timeout); but where the store has parts that fail
+// apart (the masters of a Redis Cluster, RecordManager::shard_of), the failed batch is split
+// by part and each part loaded again, so that a master that is down fails only its own
+// entities' loads (HTTP_API.md: a master's failure answers 503 for its partitions only).
 void load_batch(RecordManager& records, const SnapshotStore* snapshots, const EventMapper& mapper,
                 std::vector<LoaderState::Pending>& batch) {
   const auto n = batch.size();
@@ -249,6 +251,16 @@ void load_batch(RecordManager& records, const SnapshotStore* snapshots, const Ev
     for (std::size_t i = 0; i < n; ++i) decode_into(stored[i], mapper, histories[i]);
   } catch (const DataIntegrityError&) {
     return load_each(records, snapshots, mapper, batch);
+  } catch (const StoreUnavailable&) {
+    const auto error = current_exception_to_error();
+    std::map<std::string, std::vector<LoaderState::Pending>> parts;
+    for (auto& p : batch) parts[records.shard_of(p.request.id)].push_back(std::move(p));
+    if (parts.size() > 1) {
+      for (auto& part : parts) load_batch(records, snapshots, mapper, part.second);
+      return;
+    }
+    for (auto& p : parts.begin()->second) p.promise.deliver(error);
+    return;
   } catch (...) {
     const auto error = current_exception_to_error();
     for (auto& p : batch) p.promise.deliver(error);

@@ -110,6 +110,11 @@ class RecordManager {
   // own threads; a store that never waits is called from the scheduler's workers (a thread
   // hop and a futex wake less per group commit).
   virtual bool blocks() const { return true; }
+
+  // Which part of the store serves `id`'s records, when parts fail apart (a Redis Cluster:
+  // the master serving the entity's slot); empty for a store of one part. The loaders split
+  // a failed batch by it, so that a master that is down fails only the loads it serves.
+  virtual std::string shard_of(const Uuid&) const { return {}; }
 };
 
 // Checks the shape of an append request (non-empty, right ids, contiguous positions after

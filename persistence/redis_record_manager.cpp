@@ -5,6 +5,8 @@
 #include "persistence/redis_record_manager.hpp"
 
 #include "domain/errors.hpp"
+#include "persistence/redis_cluster_map.hpp"
+#include "persistence/redis_cluster_slot.hpp"
 #include "persistence/redis_key_scan.hpp"
 #include "persistence/redis_scripts.hpp"
 
@@ -603,6 +605,16 @@ std::int64_t RedisRecordManager::last_notification_position(int partition) const
   if (partition < 0 || partition >= partitions()) throw InvalidInput("no such partition");
   auto lease = pool_->acquire();
   return std::max<std::int64_t>(0, highest_of(*lease, keys_.log(partition)));
+}
+
+std::string RedisRecordManager::shard_of(const Uuid& id) const {
+  const auto& map = pool_->cluster_map();
+  if (!map || map->mode() != RedisClusterMap::Mode::cluster) return {};
+  try {
+    return map->master_of(redis_key_slot(keys_.entity(id)));
+  } catch (const StoreUnavailable&) {
+    return {};  // no master known for it: one part with the others the map cannot place
+  }
 }
 
 }  // namespace es

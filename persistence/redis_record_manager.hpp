@@ -35,6 +35,8 @@ class RedisRecordManager final : public RecordManager {
   std::vector<Notification> read_notifications(int partition, std::int64_t start,
                                                std::size_t limit) const override;
   std::int64_t last_notification_position(int partition) const override;
+  // On a Redis Cluster the master serving the entity's slot ("host:port"); else empty.
+  std::string shard_of(const Uuid& id) const override;
 
   const RedisKeys& keys() const { return keys_; }
   const std::shared_ptr<RedisPool>& pool() const { return pool_; }

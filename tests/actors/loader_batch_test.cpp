@@ -19,7 +19,8 @@ using namespace es;
 namespace {
 
 // The in-memory store, on its own threads like Redis (blocks()), that records the calls the
-// loaders make. The first paged read waits, so that every other load queues up behind it.
+// loaders make. The first read of either kind waits, so that every later load queues up
+// behind it (the first flush may carry one load or a few that came together).
 class RecordingStore final : public RecordManager {
  public:
   explicit RecordingStore(std::shared_ptr<RecordManager> inner) : inner_(std::move(inner)) {}
@@ -46,6 +47,7 @@ class RecordingStore final : public RecordManager {
   }
   std::vector<std::vector<SequencedRecord>> read_many(
       const std::vector<SequenceRead>& reads) const override {
+    if (hold_first.exchange(false)) std::this_thread::sleep_for(std::chrono::milliseconds(300));
     std::lock_guard lock(mutex);
     batches.push_back(reads.size());
     for (const auto& r : reads) {
