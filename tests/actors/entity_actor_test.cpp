@@ -5,6 +5,7 @@
 #include "domain/errors.hpp"
 #include "persistence/redis_record_manager.hpp"
 #include "samples/example/example_application.hpp"
+#include "support/forwarding_record_manager.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -242,6 +243,58 @@ TEST_CASE("an outside writer causes a conflict: the actor reloads and decides on
   CHECK_THROWS_AS(app.examples().execute(id, BeatHeart{1, 2}), PreconditionFailed);
   CHECK(app.get(id).version == 3);
   CHECK(app.get(id).foo_json == "\"again\"");
+  check_chain(app, id, 3);
+}
+
+// An outside writer that gets in before each of the next `races` appends of one entity.
+class RacingWriterStore final : public test::ForwardingRecordManager {
+ public:
+  using ForwardingRecordManager::ForwardingRecordManager;
+
+  std::atomic<int> races{0};
+  Uuid target{};
+  const EventMapper* mapper = nullptr;  // the application's
+
+  std::vector<AppendResult> append_batch(const std::vector<AppendRequest>& requests) override {
+    for (const auto& r : requests) {
+      // races first: target is set before it, so it is read only once races was.
+      if (races.load() > 0 && r.sequence_id == target && races.fetch_sub(1) > 0) {
+        Example outside;
+        for (const auto& record : inner().read(target, {})) {
+          outside.apply(mapper->from_record(record));
+        }
+        const auto after = outside.version();
+        outside.set_foo(json::string("outside-" + std::to_string(after + 1)));
+        auto pending = outside.collect_pending_events();
+        inner().append({target, after, {mapper->to_record(pending[0])}});
+      }
+    }
+    return inner().append_batch(requests);
+  }
+};
+
+TEST_CASE("a second conflict in a row is the caller's ConcurrencyError and writes nothing",
+          "[actors][conflict]") {
+  auto backend = ES_EACH_BACKEND();
+  INFO(test::to_string(backend));
+  auto cfg = config_for(backend);
+  auto racing = std::make_shared<RacingWriterStore>(cfg.stores.events);
+  cfg.stores.events = racing;
+  ExampleApplication app(cfg);
+  racing->mapper = &app.mapper();
+  const auto created = app.create_new_example();
+  auto id = *parse_uuid(created.id);
+  app.get(id);  // live at version 0
+  racing->target = id;
+  racing->races = 2;  // before the append, and before the one retry
+  CHECK_THROWS_AS(app.set_attribute(id, "a", 1), ConcurrencyError);
+  // The store holds the outside writer's two events, not the command's; the actor has
+  // reloaded them and serves the next command on top.
+  CHECK(app.get(id).version == 2);
+  CHECK(app.get(id).foo_json == "\"outside-2\"");
+  CHECK(app.get(id).a_json == created.a_json);
+  check_chain(app, id, 2);
+  CHECK(app.set_attribute(id, "a", 3).version == 3);
   check_chain(app, id, 3);
 }
 

@@ -5,6 +5,7 @@
 #include "domain/errors.hpp"
 #include "persistence/stores.hpp"
 #include "samples/example/example_application.hpp"
+#include "support/forwarding_record_manager.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -21,9 +22,9 @@ namespace {
 // The in-memory store, on its own threads like Redis (blocks()), that records the calls the
 // loaders make. The first read of either kind waits, so that every later load queues up
 // behind it (the first flush may carry one load or a few that came together).
-class RecordingStore final : public RecordManager {
+class RecordingStore final : public test::ForwardingRecordManager {
  public:
-  explicit RecordingStore(std::shared_ptr<RecordManager> inner) : inner_(std::move(inner)) {}
+  using ForwardingRecordManager::ForwardingRecordManager;
 
   std::optional<Uuid> broken;  // read_many refuses a batch holding it; its own read fails
   mutable std::atomic<bool> hold_first{false};
@@ -32,18 +33,12 @@ class RecordingStore final : public RecordManager {
   mutable std::vector<std::size_t> batches;  // the size of every read_many call
   mutable std::size_t refused = 0;           // the size of the batches refused, summed
 
-  std::vector<AppendResult> append_batch(const std::vector<AppendRequest>& requests) override {
-    return inner_->append_batch(requests);
-  }
-  std::vector<SequencedRecord> read(const Uuid& id, const ReadQuery& query) const override {
-    return inner_->read(id, query);
-  }
   void read_pages(const Uuid& id, const ReadQuery& query,
                   const PageHandler& on_page) const override {
     if (hold_first.exchange(false)) std::this_thread::sleep_for(std::chrono::milliseconds(300));
     paged_reads.fetch_add(1);
     if (broken && id == *broken) throw RecordDecodingError("a stored event cannot be decoded");
-    inner_->read_pages(id, query, on_page);
+    inner().read_pages(id, query, on_page);
   }
   std::vector<std::vector<SequencedRecord>> read_many(
       const std::vector<SequenceRead>& reads) const override {
@@ -56,29 +51,9 @@ class RecordingStore final : public RecordManager {
         throw RecordDecodingError("a stored event cannot be decoded");
       }
     }
-    return inner_->read_many(reads);
-  }
-  std::int64_t highest_position(const Uuid& id) const override {
-    return inner_->highest_position(id);
-  }
-  SequenceIdPage list_sequence_ids(const std::string& cursor, std::size_t count) const override {
-    return inner_->list_sequence_ids(cursor, count);
-  }
-  void delete_records(const Uuid& id, std::int64_t to_position) override {
-    inner_->delete_records(id, to_position);
-  }
-  int partitions() const override { return inner_->partitions(); }
-  std::vector<Notification> read_notifications(int partition, std::int64_t start,
-                                               std::size_t limit) const override {
-    return inner_->read_notifications(partition, start, limit);
-  }
-  std::int64_t last_notification_position(int partition) const override {
-    return inner_->last_notification_position(partition);
+    return inner().read_many(reads);
   }
   bool blocks() const override { return true; }
-
- private:
-  std::shared_ptr<RecordManager> inner_;
 };
 
 }  // namespace
