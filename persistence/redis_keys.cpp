@@ -4,6 +4,7 @@
 #include "domain/errors.hpp"
 #include "persistence/redis_connection.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace es {
@@ -158,6 +159,10 @@ std::optional<std::int64_t> parse_id_ms(std::string_view id) {
     if (c < '0' || c > '9') return std::nullopt;
   }
   return parse_number(id.substr(0, dash));
+}
+
+std::int64_t position_span(std::size_t events) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(events, std::size_t{1} << 40));
 }
 
 void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out) {

@@ -583,7 +583,7 @@ std::vector<Notification> RedisRecordManager::read_notifications(int partition, 
   // page. A sound log fills the page in one round trip; one with gaps (entries deleted by
   // hand) takes another from past the gap.
   while (out.size() < limit) {
-    const std::int64_t to = from + static_cast<std::int64_t>(limit - out.size()) - 1;
+    const std::int64_t to = from + position_span(limit - out.size()) - 1;
     auto replies = lease->pipeline(
         {RedisArgs{"XRANGE", key}.add(from).add(to),
          RedisArgs{"XRANGE", key}.add(to + 1).add("+").add("COUNT").add(std::int64_t{1})});

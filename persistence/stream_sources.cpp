@@ -143,7 +143,7 @@ std::vector<NotificationBatch> StreamNotificationSource::wait_and_read(
   commands.reserve(cursors.size());
   for (std::size_t i = 0; i < cursors.size(); ++i) {
     const auto from = std::max<std::int64_t>(cursors[i].after, 0) + 1;
-    const auto to = from + static_cast<std::int64_t>(max_per_partition) - 1;
+    const auto to = from + position_span(max_per_partition) - 1;
     commands.push_back(RedisArgs{"XRANGE", keys[i]}.add(from).add(to));
   }
   const auto pages = connection_.pipeline(commands);

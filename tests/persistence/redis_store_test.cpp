@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <string>
@@ -229,6 +230,7 @@ TEST_CASE("redis store: a log entry per append call; pages start and stop inside
                              expected.begin() + static_cast<std::ptrdiff_t>(from + n));
   };
   CHECK(items(1, 100) == expected);
+  CHECK(items(1, std::numeric_limits<std::size_t>::max()) == expected);  // "everything"
   CHECK(items(4, 2) == slice(3, 2));   // starts and stops inside the grouped entry
   CHECK(items(2, 6) == slice(1, 6));   // from an old entry across the grouped one into the next
   CHECK(items(6, 1) == slice(5, 1));   // the grouped entry's last event alone
