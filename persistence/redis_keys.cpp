@@ -161,6 +161,12 @@ std::optional<std::int64_t> parse_id_ms(std::string_view id) {
   return parse_number(id.substr(0, dash));
 }
 
+void drop_before(std::vector<Notification>& events, std::int64_t first) {
+  const auto kept = std::find_if(events.begin(), events.end(),
+                                 [&](const Notification& n) { return n.position >= first; });
+  events.erase(events.begin(), kept);
+}
+
 std::int64_t position_span(std::size_t events) {
   return static_cast<std::int64_t>(std::min<std::size_t>(events, std::size_t{1} << 40));
 }

@@ -95,6 +95,8 @@ std::optional<std::int64_t> parse_exact_id(std::string_view id);
 // entry ID's position). RecordDecodingError when it is not of the documented form
 // (docs/STORAGE.md); `out` is then left as it was.
 void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out);
+// Drops the events before position `first` (an entry read whole may begin before the page).
+void drop_before(std::vector<Notification>& events, std::int64_t first);
 // A count of log events as a span of positions (readers page the log by position), bounded
 // so that adding it to a position cannot overflow (a caller may ask for "everything").
 std::int64_t position_span(std::size_t events);

@@ -591,9 +591,7 @@ std::vector<Notification> RedisRecordManager::read_notifications(int partition, 
       if (reply.is_error()) throw_read_error(reply.view(), "reading the notification log");
       for (std::size_t i = 0; i < reply.size(); ++i) decode_log_entry(reply[i], partition, out);
     }
-    const auto before_start = std::find_if(
-        out.begin(), out.end(), [&](const Notification& n) { return n.position >= start; });
-    out.erase(out.begin(), before_start);
+    drop_before(out, start);
     if (replies[1].size() == 0 || out.empty()) break;  // the end of the log
     from = out.back().position + 1;
   }

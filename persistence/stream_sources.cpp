@@ -123,15 +123,13 @@ std::vector<NotificationBatch> StreamNotificationSource::wait_and_read(
     const std::vector<PartitionCursor>& cursors, std::size_t max_per_partition,
     std::chrono::milliseconds timeout) {
   if (cursors.empty() || max_per_partition == 0) return {};
-  std::vector<std::string> keys, ids;
+  std::vector<std::string> keys;
   keys.reserve(cursors.size());
-  ids.reserve(cursors.size());
   for (const auto& c : cursors) {
     if (c.partition < 0 || c.partition >= keys_.partitions()) {
       throw InvalidInput("no such partition");
     }
     keys.push_back(keys_.log(c.partition));
-    ids.push_back(after_id(c.after));
   }
   std::lock_guard lock(mutex_);
   // A log entry lists a group of events, so XREAD's COUNT (entries) says little about how
@@ -151,10 +149,7 @@ std::vector<NotificationBatch> StreamNotificationSource::wait_and_read(
   auto keep = [&](const PartitionCursor& cursor, NotificationBatch batch) {
     // Events at or before the cursor were read before; past the page, they come next time.
     auto& items = batch.items;
-    const auto seen = std::find_if(items.begin(), items.end(), [&](const Notification& n) {
-      return n.position > cursor.after;
-    });
-    items.erase(items.begin(), seen);
+    drop_before(items, cursor.after + 1);
     if (items.size() > max_per_partition) items.resize(max_per_partition);
     if (items.empty()) return false;
     out.push_back(std::move(batch));
@@ -175,7 +170,7 @@ std::vector<NotificationBatch> StreamNotificationSource::wait_and_read(
   std::vector<std::string> next_keys, next_ids;
   for (auto i : empty) {
     next_keys.push_back(keys[i]);
-    next_ids.push_back(ids[i]);
+    next_ids.push_back(after_id(cursors[i].after));
   }
   // Waits only when no log had anything.
   const auto block = out.empty() && timeout.count() > 0 ? std::min(timeout, max_block_)

@@ -3,6 +3,7 @@
 #include "domain/errors.hpp"
 #include "persistence/redis_cluster_map.hpp"
 #include "persistence/redis_cluster_slot.hpp"
+#include "persistence/redis_keys.hpp"
 #include "persistence/redis_node_connection.hpp"
 
 #include <hiredis/hiredis.h>
@@ -10,7 +11,6 @@
 #include <sys/time.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -245,10 +245,7 @@ std::int64_t RedisStreamReader::last_id_number(const std::string& key) {
   if (reply->type != REDIS_REPLY_ARRAY || reply->size != 1) return 0;
   const ReplyNode* entry = reply->elements[0];
   if (entry->type != REDIS_REPLY_ARRAY || entry->size != 2) return 0;
-  const auto id = text_of(entry->elements[0]);
-  std::int64_t n = 0;
-  const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), n);
-  return error == std::errc{} && end != id.data() ? n : 0;
+  return parse_id_ms(text_of(entry->elements[0])).value_or(0);
 }
 
 void RedisStreamReader::request_pages(const std::vector<StreamRead>& reads, std::size_t count) {

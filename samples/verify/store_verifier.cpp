@@ -293,7 +293,7 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       return;
     }
     const auto entries = page.entries();
-    std::int64_t listed = 0;  // events the page's entries list
+    const auto listed_before = found.entries;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const auto entry = entries[i];
       if (!entry.well_formed()) {
@@ -329,13 +329,12 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       }
       next_position = *last + 1;
       found.entries += events;
-      listed += events;
       for (std::int64_t e = 0; e < events; ++e) {
         check_logged_event(shared, index, entry, static_cast<std::size_t>(e) * 6, first + e, p,
                            found);
       }
     }
-    shared.progress.log_entries.fetch_add(listed, std::memory_order_relaxed);
+    shared.progress.log_entries.fetch_add(found.entries - listed_before, std::memory_order_relaxed);
     if (entries.size() < shared.options.log_page_size) return;
   }
 }
