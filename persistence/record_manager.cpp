@@ -15,6 +15,8 @@ std::optional<std::string> validate_append(const AppendRequest& request) {
   std::int64_t next = request.expected_version + 1;
   for (const auto& r : request.records) {
     if (r.sequence_id != request.sequence_id) return "a record belongs to another sequence";
+    // The Redis store's notification log lists an event per line (docs/STORAGE.md).
+    if (r.topic.find('\n') != std::string::npos) return "a topic cannot contain a line break";
     if (r.position != next) {
       return "record positions must continue from the expected version without gaps (expected " +
              std::to_string(next) + ", got " + std::to_string(r.position) + ")";

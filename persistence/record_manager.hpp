@@ -118,7 +118,8 @@ class RecordManager {
 };
 
 // Checks the shape of an append request (non-empty, right ids, contiguous positions after
-// expected_version). Returns an error message, or nothing when it is well-formed.
+// expected_version, topics of one line). Returns an error message, or nothing when it is
+// well-formed.
 std::optional<std::string> validate_append(const AppendRequest& request);
 
 }  // namespace es

@@ -8,7 +8,6 @@
 #include <charconv>
 
 namespace es {
-namespace {
 
 std::optional<std::int64_t> parse_number(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
@@ -17,8 +16,6 @@ std::optional<std::int64_t> parse_number(std::string_view s) {
   if (ec != std::errc() || end != s.data() + s.size() || value < 0) return std::nullopt;
   return value;
 }
-
-}  // namespace
 
 void check_key_prefix(const std::string& prefix) {
   if (prefix.empty()) throw ConfigurationError("the Redis key prefix must not be empty");
@@ -171,6 +168,35 @@ std::int64_t position_span(std::size_t events) {
   return static_cast<std::int64_t>(std::min<std::size_t>(events, std::size_t{1} << 40));
 }
 
+std::optional<LoggedEvent> next_logged_event(std::string_view& rest) {
+  const auto end = rest.find('\n');
+  if (end == std::string_view::npos) return std::nullopt;
+  const auto line = rest.substr(0, end);
+  const auto a = line.find(' ');
+  const auto b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  rest.remove_prefix(end + 1);
+  return LoggedEvent{line.substr(0, a), line.substr(a + 1, b - a - 1), line.substr(b + 1)};
+}
+
+namespace {
+
+// A log event's id and version as text -> the notification at `position`; false when either
+// is not of its form.
+bool read_logged(std::string_view id, std::string_view version, std::string_view topic,
+                 std::int64_t position, Notification& n) {
+  auto parsed = parse_uuid(id);
+  auto v = parse_number(version);
+  if (!parsed || !v) return false;
+  n.position = position;
+  n.sequence_id = *parsed;
+  n.version = *v;
+  n.topic = std::string(topic);
+  return true;
+}
+
+}  // namespace
+
 void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out) {
   auto fail = [&](const std::string& why) {
     throw RecordDecodingError("notification of partition " + std::to_string(partition) +
@@ -180,38 +206,38 @@ void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<No
   auto last = parse_exact_id(entry[0].str());
   if (!last) fail("entry id is not of the form <position>-1");
   auto fields = entry[1];
-  if (!fields.is_array() || fields.size() == 0 || fields.size() % 6 != 0) {
-    fail("the entry's fields are not (id, version, topic) per event at position " +
+  if (!fields.is_array()) fail("malformed stream entry");
+  const bool packed = fields.size() == 2 && fields[0].str() == "events";
+  const std::string_view value = packed ? fields[1].str() : std::string_view();
+  if (!packed && (fields.size() == 0 || fields.size() % 6 != 0)) {
+    fail("the entry's fields are neither events nor (id, version, topic) per event at position " +
          std::to_string(*last));
   }
-  const auto events = static_cast<std::int64_t>(fields.size() / 6);
+  const auto events = packed
+                          ? static_cast<std::int64_t>(std::count(value.begin(), value.end(), '\n'))
+                          : static_cast<std::int64_t>(fields.size() / 6);
+  if (events == 0 || (packed && value.back() != '\n')) {
+    fail("the entry's events are not one line each at position " + std::to_string(*last));
+  }
   if (*last < events) fail("entry " + std::to_string(*last) + " holds positions below 1");
   const auto before = out.size();
   try {
+    std::string_view rest = value;
     for (std::int64_t e = 0; e < events; ++e) {
       Notification n;
-      n.position = *last - events + 1 + e;
-      bool id = false, version = false, topic = false;
-      for (std::size_t i = static_cast<std::size_t>(e) * 6, end = i + 6; i < end; i += 2) {
-        auto name = fields[i].str();
-        auto value = fields[i + 1].str();
-        if (name == "id" && !id) {
-          auto parsed = parse_uuid(value);
-          if (!parsed) fail("bad id at position " + std::to_string(n.position));
-          n.sequence_id = *parsed;
-          id = true;
-        } else if (name == "version" && !version) {
-          auto v = parse_exact_id(std::string(value) + "-1");
-          if (!v) fail("bad version at position " + std::to_string(n.position));
-          n.version = *v;
-          version = true;
-        } else if (name == "topic" && !topic) {
-          n.topic = std::string(value);
-          topic = true;
-        } else {
-          fail("unexpected field at position " + std::to_string(n.position));
-        }
+      const auto position = *last - events + 1 + e;
+      bool ok = false;
+      if (packed) {
+        auto logged = next_logged_event(rest);
+        ok = logged && read_logged(logged->id, logged->version, logged->topic, position, n);
+      } else {
+        const auto i = static_cast<std::size_t>(e) * 6;
+        ok =
+            fields[i].str() == "id" && fields[i + 2].str() == "version" &&
+            fields[i + 4].str() == "topic" &&
+            read_logged(fields[i + 1].str(), fields[i + 3].str(), fields[i + 5].str(), position, n);
       }
+      if (!ok) fail("bad event at position " + std::to_string(position));
       out.push_back(std::move(n));
     }
   } catch (...) {

@@ -91,10 +91,21 @@ int open_partitions(RedisConnection& connection, const std::string& prefix, int 
 std::optional<std::int64_t> parse_exact_id(std::string_view id);
 
 // One entry of a partition's notification log (XRANGE/XREAD reply item): its events, in
-// position order, appended to `out` (one per (id, version, topic) triple, the last at the
-// entry ID's position). RecordDecodingError when it is not of the documented form
+// position order, appended to `out`, the last at the entry ID's position. Reads the packed
+// form (one field `events`) and the two earlier ones ((id, version, topic) per event, one
+// event or a group). RecordDecodingError when it is none of the documented forms
 // (docs/STORAGE.md); `out` is then left as it was.
 void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out);
+
+// One event of a packed log entry, as stored: "<id> <version> <topic>\n".
+struct LoggedEvent {
+  std::string_view id, version, topic;
+};
+// The next event of a packed `events` value, taken off the front of `rest`; nothing at its
+// end, or when the next line is not of that form (then `rest` stays as it was, non-empty).
+std::optional<LoggedEvent> next_logged_event(std::string_view& rest);
+// Decimal digits -> their value; nothing for anything else (a sign, a blank, overflow).
+std::optional<std::int64_t> parse_number(std::string_view digits);
 // Drops the events before position `first` (an entry read whole may begin before the page).
 void drop_before(std::vector<Notification>& events, std::int64_t first);
 // A count of log events as a span of positions (readers page the log by position), bounded

@@ -7,7 +7,7 @@
 namespace es {
 
 const char* const kAppendScript = R"lua(
--- es append v4: see persistence/redis_scripts.hpp and docs/STORAGE.md
+-- es append v5: see persistence/redis_scripts.hpp and docs/STORAGE.md
 local call = redis.call
 
 -- The highest version (entry-ID milliseconds part) a stream holds or held; -1 for none;
@@ -141,17 +141,21 @@ for g = 1, #groups do
 end
 
 -- Phase 2: write the accepted appends and their notifications, in order. A group's events get
--- one log entry (at most kPerEntry of them each): (id, version, topic) once per event, the
--- entry's ID the position of its last one, so the positions stay contiguous and each
--- event keeps its own.
-local kPerEntry = 1000  -- 6 values per event: unpack stays below Lua's 8,000-value stack
+-- one log entry (at most kPerEntry of them each) with one field, events: a line
+-- "<id> <version> <topic>" per event, the entry's ID the position of its last one, so the
+-- positions stay contiguous and each event keeps its own. One field rather than three per
+-- event: fewer values through Lua and into the listpack, and the field name shared with the
+-- node's first entry (docs/BENCHMARKS.md "The packed log entry").
+local kPerEntry = 1000  -- bounds an entry (and so the events a reader gets past its page)
+local concat = table.concat
 
 -- Writes one log entry of `events` events whose last is at `last`; returns the position of
 -- its last event. Should the log's last generated ID be above its top entry (that entry was
 -- deleted by hand), the entry goes right after it: a gap in the positions, which readers
 -- and es-verify report, but no stored event left out of the log.
 local function log_entry(log, last, fields, events)
-  local ok = redis.pcall('XADD', log, text(last) .. '-1', unpack(fields, 1, events * 6))
+  local packed = concat(fields, '', 1, events * 6)
+  local ok = redis.pcall('XADD', log, text(last) .. '-1', 'events', packed)
   if type(ok) == 'table' and ok.err then
     if not string.find(ok.err, 'equal or smaller', 1, true) then
       return error(ok)  -- after writes: raised as Redis raises it (e.g. out of memory)
@@ -162,7 +166,7 @@ local function log_entry(log, last, fields, events)
         last = tonumber(string.match(info[j + 1], '^(%d+)')) + events
       end
     end
-    call('XADD', log, text(last) .. '-1', unpack(fields, 1, events * 6))
+    call('XADD', log, text(last) .. '-1', 'events', packed)
   end
   return last
 end
@@ -203,8 +207,8 @@ for g = 1, #groups do
         end
         position = position + 1
         local f = events * 6
-        fields[f + 1], fields[f + 2], fields[f + 3] = 'id', id, 'version'
-        fields[f + 4], fields[f + 5], fields[f + 6] = v, 'topic', topic
+        fields[f + 1], fields[f + 2], fields[f + 3] = id, ' ', v
+        fields[f + 4], fields[f + 5], fields[f + 6] = ' ', topic, '\n'
         events = events + 1
         if events == kPerEntry then
           position = log_entry(log, position, fields, events)

@@ -19,8 +19,9 @@ namespace es {
 // expected one, the events are added with IDs "<version>-1"; otherwise nothing is written for
 // it. Later appends to the same stream in the same call see the earlier ones. The events a
 // group stored get one notification-log entry per 1,000 of them (one XADD instead of one per
-// event): the fields (id, <uuid>, version, <v>, topic, <topic>) once per event in position
-// order, the entry ID "<position of its last event>-1" (docs/STORAGE.md).
+// event) with the one field `events`: a line "<uuid> <version> <topic>\n" per event in
+// position order (topics hold no line break: validate_append), the entry ID "<position of its
+// last event>-1" (docs/STORAGE.md).
 //
 // The highest version of a stream nobody deleted from is its length - 1 (its entries are
 // versions 0, 1, 2, ... written by this script), read with XLEN; a stream listed in the

@@ -6,10 +6,12 @@
 #include <boost/functional/hash.hpp>
 #include <boost/uuid/uuid_hash.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -209,30 +211,14 @@ struct LogFindings {
 
 using FactsIndex = std::unordered_map<Uuid, StreamFacts*, boost::hash<Uuid>>;
 
-// One event a log entry lists, its (id, version, topic) at field `at`: marks it in its
-// stream's `logged`, or notes why it cannot be.
-void check_logged_event(Shared& shared, const FactsIndex& index, const EntryView& entry,
-                        std::size_t at_field, std::int64_t position, int p, LogFindings& found) {
-  if (entry.field(at_field) != "id" || entry.field(at_field + 2) != "version" ||
-      entry.field(at_field + 4) != "topic") {
-    ++found.gaps;
-    found.note(p, position, "the log entry's fields are not (id, version, topic) per event");
-    return;
-  }
-  const auto id_text = entry.field(at_field + 1);
-  const auto version_text = entry.field(at_field + 3);
+// One event a log entry lists, as stored: marks it in its stream's `logged`, or notes why it
+// cannot be.
+void check_logged_event(Shared& shared, const FactsIndex& index, const LoggedEvent& logged,
+                        std::int64_t position, int p, LogFindings& found) {
+  const auto id_text = logged.id;
+  const auto version_text = logged.version;
   const auto id = parse_uuid(id_text);
-  std::int64_t version = -1;
-  if (!version_text.empty() && version_text.size() < 19) {
-    version = 0;
-    for (char c : version_text) {
-      if (c < '0' || c > '9') {
-        version = -1;
-        break;
-      }
-      version = version * 10 + (c - '0');
-    }
-  }
+  const std::int64_t version = parse_number(version_text).value_or(-1);
   // Only built for a problem (this runs once per stored event).
   auto what = [&] {
     return "entity " + std::string(id_text) + " version " + std::string(version_text);
@@ -272,7 +258,7 @@ void check_logged_event(Shared& shared, const FactsIndex& index, const EntryView
   }
   marks[at] = true;
   const auto t = f.topics[at];
-  if (t == TopicTable::kUnknownTopic || shared.topics.name(t) != entry.field(at_field + 5)) {
+  if (t == TopicTable::kUnknownTopic || shared.topics.name(t) != logged.topic) {
     ++found.dangling;
     found.note(p, position, "the topic of " + what() + " differs from the stored event's");
   }
@@ -308,12 +294,19 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
         found.note(p, next_position, "log entry ID '" + after + "' is not <position>-1");
         continue;
       }
-      // An entry lists one event or a group: (id, version, topic) per event, the last one at
-      // the entry ID's position (docs/STORAGE.md).
-      const auto events = static_cast<std::int64_t>(entry.fields() / 6);
-      if (entry.fields() == 0 || entry.fields() % 6 != 0 || events > *last) {
+      // An entry lists a group of events, the last one at the entry ID's position: packed,
+      // one field `events` with a line per event, or as stores wrote before, (id, version,
+      // topic) per event (docs/STORAGE.md).
+      const bool packed = entry.fields() == 2 && entry.field(0) == "events";
+      const auto value = packed ? entry.field(1) : std::string_view();
+      const auto events =
+          packed ? static_cast<std::int64_t>(std::count(value.begin(), value.end(), '\n'))
+                 : static_cast<std::int64_t>(entry.fields() / 6);
+      if (events == 0 || events > *last || (packed && value.back() != '\n') ||
+          (!packed && entry.fields() % 6 != 0)) {
         ++found.gaps;
-        found.note(p, *last, "the log entry's fields are not (id, version, topic) per event");
+        found.note(p, *last,
+                   "the log entry's fields are not a line or (id, version, topic) per event");
         next_position = *last + 1;
         continue;
       }
@@ -329,9 +322,23 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       }
       next_position = *last + 1;
       found.entries += events;
+      std::string_view rest = value;
       for (std::int64_t e = 0; e < events; ++e) {
-        check_logged_event(shared, index, entry, static_cast<std::size_t>(e) * 6, first + e, p,
-                           found);
+        std::optional<LoggedEvent> logged;
+        if (packed) {
+          logged = next_logged_event(rest);
+        } else if (const auto at = static_cast<std::size_t>(e) * 6;
+                   entry.field(at) == "id" && entry.field(at + 2) == "version" &&
+                   entry.field(at + 4) == "topic") {
+          logged = LoggedEvent{entry.field(at + 1), entry.field(at + 3), entry.field(at + 5)};
+        }
+        if (!logged) {
+          if (packed) rest.remove_prefix(rest.find('\n') + 1);  // on to the next line
+          ++found.gaps;
+          found.note(p, first + e, "the log entry's event is not of the form (id, version, topic)");
+          continue;
+        }
+        check_logged_event(shared, index, *logged, first + e, p, found);
       }
     }
     shared.progress.log_entries.fetch_add(found.entries - listed_before, std::memory_order_relaxed);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -161,21 +162,22 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
     CHECK(strings(entries[v][1]) ==
           std::vector<std::string>{"topic", kTopic, "state", rec(a, static_cast<int>(v)).state});
   }
-  // Notification log: one entry per append call and partition, (id, version, topic) per
-  // event, its ID "<position of its last event>-1".
+  // Notification log: one entry per append call and partition, its ID "<position of its last
+  // event>-1", one field events: a line "<id> <version> <topic>" per event.
   auto log = c->command({"XRANGE", log7, "-", "+"});
   REQUIRE(log.size() == 1);
   CHECK(log[0][0].str() == "2-1");
-  CHECK(strings(log[0][1]) == std::vector<std::string>{"id", to_string(a), "version", "0", "topic",
-                                                       kTopic, "id", to_string(a), "version", "1",
-                                                       "topic", kTopic});
+  const std::string topic(kTopic);
+  CHECK(strings(log[0][1]) ==
+        std::vector<std::string>{
+            "events", to_string(a) + " 0 " + topic + "\n" + to_string(a) + " 1 " + topic + "\n"});
   auto log_b = c->command({"XRANGE", log15, "-", "+"});
   REQUIRE(log_b.size() == 2);  // b's event, then d's two (deletes leave the log alone)
   CHECK(log_b[0][0].str() == "1-1");
   CHECK(log_b[1][0].str() == "3-1");
-  CHECK(strings(log_b[1][1]) == std::vector<std::string>{"id", to_string(d), "version", "0",
-                                                         "topic", kTopic, "id", to_string(d),
-                                                         "version", "1", "topic", kTopic});
+  CHECK(strings(log_b[1][1]) ==
+        std::vector<std::string>{
+            "events", to_string(d) + " 0 " + topic + "\n" + to_string(d) + " 1 " + topic + "\n"});
   // Snapshot: score = version, member "<version>:<topic length>:<topic>:<state>".
   CHECK(strings(c->command({"ZRANGE", snapshot_a, "0", "-1", "WITHSCORES"}).view()) ==
         std::vector<std::string>{"3:19:test.Thing.Snapshot:{\"at\":3}", "3"});
@@ -187,7 +189,7 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
   CHECK(strings(messages[1][1]) == std::vector<std::string>{"topic", "test.Log", "state", "two"});
 }
 
-TEST_CASE("redis store: a log entry per append call; pages start and stop inside one",
+TEST_CASE("redis store: a log entry per append call and pages that start and stop inside one",
           "[redis][layout]") {
   auto pool = test::redis_pool();
   const std::string prefix = test::fresh_prefix();
@@ -237,7 +239,7 @@ TEST_CASE("redis store: a log entry per append call; pages start and stop inside
   CHECK(items(9, 10) == slice(8, 1));  // the last entry
   CHECK(items(10, 10).empty());
 
-  // More than 1,000 events of one call: an entry per 1,000 (Lua's unpack limit).
+  // More than 1,000 events of one call: an entry per 1,000.
   const Uuid z = uuid("00000033-0000-4000-8000-0000000000a3");  // 51 % 16 = 3
   records.append(request(z, -1, 2500));
   auto tail = c->command({"XREVRANGE", log3, "+", "-", "COUNT", "3"});
@@ -245,7 +247,9 @@ TEST_CASE("redis store: a log entry per append call; pages start and stop inside
   CHECK(tail[0][0].str() == "2509-1");
   CHECK(tail[1][0].str() == "2009-1");
   CHECK(tail[2][0].str() == "1009-1");
-  CHECK(tail[2][1].size() == 6000);
+  REQUIRE(tail[2][1].size() == 2);
+  const auto lines = tail[2][1][1].str();
+  CHECK(std::count(lines.begin(), lines.end(), '\n') == 1000);
   auto across = records.read_notifications(3, 1008, 3);
   REQUIRE(across.size() == 3);
   CHECK(across[0].version == 998);
@@ -263,6 +267,44 @@ TEST_CASE("redis store: a log entry per append call; pages start and stop inside
   CHECK(around[1].position == 2510);
   CHECK(around[1].sequence_id == x);
   CHECK(around[1].version == 4);
+}
+
+TEST_CASE("redis store: log entries of every form a store has written decode alike",
+          "[redis][layout]") {
+  auto pool = test::redis_pool();
+  const std::string prefix = test::fresh_prefix();
+  RedisRecordManager records(pool, store_options(prefix));
+  auto c = pool->acquire();
+  const std::string log3 = prefix + ":{p03}:log";
+  const Uuid a = uuid("00000003-0000-4000-8000-0000000000b0");
+  const Uuid b = uuid("00000013-0000-4000-8000-0000000000b1");  // 19 % 16 = 3
+  for (int v = 0; v < 3; ++v) {
+    REQUIRE_FALSE(c->command({"XADD", prefix + ":{p03}:entity:" + to_string(a),
+                              std::to_string(v) + "-1", "topic", kTopic, "state", "{}"})
+                      .is_error());
+  }
+  // One event per entry (the first stores), then (id, version, topic) per event of a group.
+  REQUIRE_FALSE(
+      c->command({"XADD", log3, "1-1", "id", to_string(a), "version", "0", "topic", kTopic})
+          .is_error());
+  REQUIRE_FALSE(c->command({"XADD", log3, "3-1", "id", to_string(a), "version", "1", "topic",
+                            kTopic, "id", to_string(a), "version", "2", "topic", kTopic})
+                    .is_error());
+  // Then the packed form, written by the store.
+  records.append_batch({request(a, 2, 1), request(b, -1, 2)});
+  using Item = std::tuple<std::int64_t, Uuid, std::int64_t, std::string>;
+  std::vector<Item> read;
+  for (const auto& n : records.read_notifications(3, 1, 100)) {
+    read.emplace_back(n.position, n.sequence_id, n.version, n.topic);
+  }
+  CHECK(read == std::vector<Item>{{1, a, 0, kTopic},
+                                  {2, a, 1, kTopic},
+                                  {3, a, 2, kTopic},
+                                  {4, a, 3, kTopic},
+                                  {5, b, 0, kTopic},
+                                  {6, b, 1, kTopic}});
+  CHECK(c->command({"XLEN", log3}).integer() == 3);
+  CHECK(records.read_notifications(3, 5, 1).at(0).sequence_id == b);  // inside the packed one
 }
 
 TEST_CASE("redis store: partition tags get more digits beyond 100 partitions", "[redis][layout]") {
@@ -395,6 +437,36 @@ TEST_CASE("redis store: corrupted entries give typed errors", "[redis][corrupt]"
                               "00000003-0000-4000-8000-000000000001", "version", "0", "topic",
                               kTopic, "id", "00000003-0000-4000-8000-000000000001"})
                       .is_error());
+    CHECK_THROWS_AS(records.read_notifications(3, 1, 10), RecordDecodingError);
+  }
+  SECTION("packed log entries that are not a line per event") {
+    const std::string event = "00000003-0000-4000-8000-000000000001 0 " + kTopic;
+    std::vector<std::string> fields;
+    SECTION("no line break after the last event") {
+      fields = {"events", event};
+    }
+    SECTION("a line without its version") {
+      fields = {"events", "00000003-0000-4000-8000-000000000001\n"};
+    }
+    SECTION("a version that is no number") {
+      fields = {"events", "00000003-0000-4000-8000-000000000001 x " + kTopic + "\n"};
+    }
+    SECTION("an id that is no uuid") {
+      fields = {"events", "not-a-uuid 0 " + kTopic + "\n"};
+    }
+    SECTION("more lines than positions below the entry ID") {
+      fields = {"events", event + "\n" + event + "\n"};
+    }
+    SECTION("no line at all") {
+      fields = {"events", ""};
+    }
+    SECTION("a second field") {
+      fields = {"events", event + "\n", "x", "y"};
+    }
+    const std::string log3 = prefix + ":{p03}:log";
+    RedisArgs xadd{"XADD", log3, "1-1"};
+    for (const auto& f : fields) xadd.add(f);
+    REQUIRE_FALSE(c->command(xadd).is_error());
     CHECK_THROWS_AS(records.read_notifications(3, 1, 10), RecordDecodingError);
   }
   SECTION("a corrupted snapshot") {

@@ -462,16 +462,19 @@ TEMPLATE_TEST_CASE("appends: malformed requests are refused and write nothing", 
   AppendRequest empty{id, -1, {}};
   auto bad_expected = request(id, -1, 1);
   bad_expected.expected_version = -2;
+  auto two_line_topic = request(id, -1, 2);  // the Redis log lists an event per line
+  two_line_topic.records[1].topic = "test.Thing\nHappened";
   const Uuid fine = new_uuid();
 
   auto results = records->append_batch(
-      {gap, wrong_start, other_id, empty, bad_expected, request(fine, -1, 2)});
-  REQUIRE(results.size() == 6);
-  for (int i = 0; i < 5; ++i) {
+      {gap, wrong_start, other_id, empty, bad_expected, two_line_topic, request(fine, -1, 2)});
+  REQUIRE(results.size() == 7);
+  for (int i = 0; i < 6; ++i) {
     CHECK(results[static_cast<std::size_t>(i)].status == AppendStatus::invalid);
     CHECK_FALSE(results[static_cast<std::size_t>(i)].message.empty());
   }
-  CHECK(results[5].status == AppendStatus::stored);
+  CHECK(results[5].message == "a topic cannot contain a line break");
+  CHECK(results[6].status == AppendStatus::stored);
   CHECK_THROWS_AS(records->append(gap), InvalidInput);
   CHECK(records->read(id, q()).empty());
   CHECK(records->highest_position(id) == -1);

@@ -142,9 +142,14 @@ logs)
   log=$(rcli --scan --pattern 'es:{p*}:log' | sort | head -1)
   last=$(rcli xrevrange "$log" + - count 1 | head -1)
   next=$((${last%-1} + 1))
-  # A duplicated entry: the first one again at the next position.
+  # The first entry: its ID, the field name events, then a line per event
+  # ("<id> <version> <topic>", docs/STORAGE.md).
   mapfile -t first < <(rcli xrange "$log" - + count 1)
-  rcli xadd "$log" "$next-1" id "${first[2]}" version "${first[4]}" topic "${first[6]}" >/dev/null
+  [ "${first[1]}" = events ] || fail "the log entry is not packed: ${first[*]}"
+  read -r first_id first_version first_topic <<<"${first[2]}"
+  # A duplicated entry: the first one's first event again at the next position, in the form
+  # stores wrote before the packed one (id, version, topic fields), which es-verify still reads.
+  rcli xadd "$log" "$next-1" id "$first_id" version "$first_version" topic "$first_topic" >/dev/null
   run_verify --json
   expect_status 1
   [ "$(json_field "['logs']['duplicates']")" = 1 ] || fail "duplicates is not 1"
@@ -152,23 +157,24 @@ logs)
   [ "$(json_field "['broken']")" = 0 ] || fail "a stream is reported broken"
   run_verify
   expect_status 1
-  expect_line "entity ${first[2]} version ${first[4]} appears in the log more than once"
+  expect_line "entity $first_id version $first_version appears in the log more than once"
   # Removed again: the store verifies.
   rcli xdel "$log" "$next-1" >/dev/null
   run_verify
   expect_status 0
   # A dangling entry: an entity that has no stream (at the position after: a stream's IDs
   # only grow, so the deleted one cannot be reused).
-  rcli xadd "$log" "$((next + 1))-1" id 00000000-0000-4000-8000-0000000000ff version 0 \
-    topic example.Example.Created >/dev/null
+  rcli xadd "$log" "$((next + 1))-1" events \
+    $'00000000-0000-4000-8000-0000000000ff 0 example.Example.Created\n' >/dev/null
   run_verify
   expect_status 1
   expect_line "points at entity 00000000-0000-4000-8000-0000000000ff version 0, which is not stored"
   rcli xdel "$log" "$((next + 1))-1" >/dev/null
-  # A deleted entry (the first: the events of one append call, (id, version, topic) each):
-  # its events are in no log, and its positions are a gap.
+  # A deleted entry (the first: the events of one append call, a line each): its events are
+  # in no log, and its positions are a gap.
   mapfile -t gone < <(rcli xrange "$log" - + count 1)
-  gone_events=$(((${#gone[@]} - 1) / 6))
+  gone_events=$(printf '%s\n' "${gone[@]:2}" | grep -c .)
+  read -r gone_id gone_version _ <<<"${gone[2]}"
   rcli xdel "$log" "${gone[0]}" >/dev/null
   run_verify --json
   expect_status 1
@@ -176,7 +182,7 @@ logs)
   [ "$(json_field "['logs']['gaps']")" = 1 ] || fail "gaps is not 1"
   run_verify
   expect_status 1
-  expect_line "entity ${gone[2]} version ${gone[4]} is in no log entry"
+  expect_line "entity $gone_id version $gone_version is in no log entry"
   expect_line "positions 1..${gone[0]%-1} are missing from the log"
   ;;
 cipher)
