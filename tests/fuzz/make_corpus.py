@@ -193,6 +193,16 @@ def main():
         "entry-group": entry("19-1", good + good[:3] + ["5"] + good[4:] + good[4:] + good[:4]),
         "entry-group-below-one": entry("1-1", good + good),
         "entry-group-partial": entry("19-1", good + good[:4]),
+        # Packed (the store's form since append script v5): a line per event.
+        "packed": entry("19-1", ["events", f"{ID} 4 example.Example.Heartbeat\n"
+                                           f"{ID} 5 example.Example.AttributeChanged\n"]),
+        "packed-one": entry("17-1", ["events", f"{ID} 4 example.Example.Heartbeat\n"]),
+        "packed-no-break": entry("17-1", ["events", f"{ID} 4 example.Example.Heartbeat"]),
+        "packed-spaced-topic": entry("17-1", ["events", f"{ID} 4 a topic with spaces\n"]),
+        "packed-no-version": entry("17-1", ["events", f"{ID}\n"]),
+        "packed-empty": entry("17-1", ["events", ""]),
+        "packed-below-one": entry("1-1", ["events", f"{ID} 4 t\n{ID} 5 t\n"]),
+        "packed-extra-field": entry("17-1", ["events", f"{ID} 4 t\n", "x", "y"]),
     }
     for label, data in entries.items():
         write("notification_entry", label, data)

@@ -1,8 +1,8 @@
 // Fuzzes the notification-log entry decoder (decode_log_entry: one XRANGE/XREAD item of a
 // partition's log, as Redis sends it). The input is the reply in RESP, read by hiredis as
 // the store reads it. Invariants: the only error is RecordDecodingError, and it adds nothing;
-// a decoded entry gives one event per (id, version, topic) triple, at contiguous positions
-// >= 1, with versions >= 0.
+// a decoded entry gives one event per line of its packed `events` field, or per (id, version,
+// topic) triple of the earlier forms, at contiguous positions >= 1, with versions >= 0.
 #include "domain/errors.hpp"
 #include "persistence/redis_connection.hpp"
 #include "persistence/redis_keys.hpp"
@@ -10,6 +10,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <memory>
@@ -53,9 +54,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<es::Notification> out(1);  // what was there before stays, whatever happens
   try {
     es::decode_log_entry(entry, 3, out);
-    FUZZ_CHECK(entry.is_array() && entry.size() == 2 && entry[1].size() > 0 &&
-                   entry[1].size() % 6 == 0 && out.size() == 1 + entry[1].size() / 6,
-               "decoded an entry without (id, version, topic) per event");
+    FUZZ_CHECK(entry.is_array() && entry.size() == 2 && entry[1].size() > 0,
+               "decoded an entry that is not [id, fields]");
+    const auto fields = entry[1];
+    if (fields.size() == 2 && fields[0].str() == "events") {
+      const auto lines = fields[1].str();
+      FUZZ_CHECK(out.size() == 1 + static_cast<std::size_t>(
+                                       std::count(lines.begin(), lines.end(), '\n')),
+                 "decoded a packed entry to another count of events than its lines");
+    } else {
+      FUZZ_CHECK(fields.size() % 6 == 0 && out.size() == 1 + fields.size() / 6,
+                 "decoded an entry without (id, version, topic) per event");
+    }
     for (std::size_t i = 1; i < out.size(); ++i) {
       FUZZ_CHECK(out[i].position >= 1, "a position below 1");
       FUZZ_CHECK(out[i].version >= 0, "negative version");
