@@ -59,9 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto fields = entry[1];
     if (fields.size() == 2 && fields[0].str() == "events") {
       const auto lines = fields[1].str();
-      FUZZ_CHECK(out.size() == 1 + static_cast<std::size_t>(
-                                       std::count(lines.begin(), lines.end(), '\n')),
-                 "decoded a packed entry to another count of events than its lines");
+      FUZZ_CHECK(
+          out.size() == 1 + static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')),
+          "decoded a packed entry to another count of events than its lines");
     } else {
       FUZZ_CHECK(fields.size() % 6 == 0 && out.size() == 1 + fields.size() / 6,
                  "decoded an entry without (id, version, topic) per event");
