@@ -215,17 +215,16 @@ void RedisRecordManager::run_calls(RedisConnection& connection,
   std::string scratch;
   for (auto& call : calls) {
     if (call.done) continue;
-    std::size_t argc = 3 + 3 * call.groups.size() + call.appends;
+    std::size_t argc = 3 + 2 * call.groups.size() + call.appends;
     for (const auto& group : call.groups) {
       for (auto i : group.requests) argc += 3 + 2 * requests[i].records.size();
     }
     RedisArgs args;
     args.reserve(argc);
     args.add("EVALSHA").add(std::string_view(script_sha_));
-    args.add(static_cast<std::int64_t>(2 * call.groups.size() + call.appends));
+    args.add(static_cast<std::int64_t>(call.groups.size() + call.appends));
     for (const auto& group : call.groups) {
       args.add_copy(keys_.log(group.partition));
-      args.add_copy(keys_.deleted(group.partition));
       for (auto i : group.requests) {
         scratch.clear();
         keys_.append_entity(scratch, requests[i].sequence_id);

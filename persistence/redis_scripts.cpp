@@ -7,7 +7,7 @@
 namespace es {
 
 const char* const kAppendScript = R"lua(
--- es append v5: see persistence/redis_scripts.hpp and docs/STORAGE.md
+-- es append v6: see persistence/redis_scripts.hpp and docs/STORAGE.md
 local call = redis.call
 
 -- The highest version (entry-ID milliseconds part) a stream holds or held; -1 for none;
@@ -42,7 +42,7 @@ local nargs = #ARGV
 local nkeys = #KEYS
 
 -- Phase 1a: parse every group and every append. Nothing is written before all passed.
-local groups = {}    -- per group: log key, deleted-set key, first append, append count
+local groups = {}    -- per group: log key, first append, append count
 local keys = {}      -- entity stream of append i
 local at = {}        -- ARGV index of the first (topic, state) pair of append i
 local ids = {}
@@ -51,10 +51,10 @@ local counts = {}
 local a, k, total = 1, 1, 0
 while a <= nargs do
   local n = tonumber(ARGV[a])
-  if n == nil or n < 1 or k + 1 + n > nkeys then
+  if n == nil or n < 1 or k + n > nkeys then
     return redis.error_reply('ERR es-append: bad argument counts')
   end
-  groups[#groups + 1] = {KEYS[k], KEYS[k + 1], total + 1, n}
+  groups[#groups + 1] = {KEYS[k], total + 1, n}
   a = a + 1
   for j = 1, n do
     local i = total + j
@@ -64,7 +64,7 @@ while a <= nargs do
        a + 2 + 2 * count > nargs then
       return redis.error_reply('ERR es-append: bad arguments for append ' .. i)
     end
-    keys[i] = KEYS[k + 1 + j]
+    keys[i] = KEYS[k + j]
     ids[i] = ARGV[a]
     expectations[i] = expected
     counts[i] = count
@@ -72,25 +72,13 @@ while a <= nargs do
     a = a + 3 + 2 * count
   end
   total = total + n
-  k = k + 2 + n
+  k = k + 1 + n
 end
 if total == 0 or k - 1 ~= nkeys then
   return redis.error_reply('ERR es-append: bad argument counts')
 end
 
--- Phase 1b: which entities had events deleted (one call per group for up to 500 of them).
-local deleted = {}
-for g = 1, #groups do
-  local set, first, n = groups[g][2], groups[g][3], groups[g][4]
-  local last = first + n - 1
-  for from = first, last, 500 do
-    local to = math.min(last, from + 499)
-    local marks = call('SMISMEMBER', set, unpack(ids, from, to))
-    for j = 1, #marks do deleted[from + j - 1] = marks[j] == 1 end
-  end
-end
-
--- Phase 1c: check each append against its stream's highest version. Nothing is written yet.
+-- Phase 1b: check each append against its stream's highest version. Nothing is written yet.
 local heads = {}
 local out = {}
 local stored = 0
@@ -99,11 +87,14 @@ for i = 1, total do
   local expected = expectations[i]
   local head = heads[key]
   if head == nil then
-    if deleted[i] then
-      head = highest(key)
-    else
-      local len = redis.pcall('XLEN', key)
-      if type(len) == 'number' then head = len - 1 end
+    -- XLEN - 1 is the highest version of a stream only this script wrote to, and never more
+    -- than it (versions are distinct IDs). Less after delete_records: then the top entry
+    -- tells. Equal to the expected version while the top is higher (deletes, foreign
+    -- entries): the append's first XADD meets the higher ID and it becomes a conflict below.
+    local len = redis.pcall('XLEN', key)
+    if type(len) == 'number' then
+      head = len - 1
+      if head ~= expected then head = highest(key) end
     end
     if head == nil then head = -2 end
   end
@@ -121,11 +112,11 @@ for i = 1, total do
 end
 if stored == 0 then return out end
 
--- Phase 1d: the last position of every log that gets entries (a log that is no stream is
+-- Phase 1c: the last position of every log that gets entries (a log that is no stream is
 -- refused here, before any write).
 local positions = {}
 for g = 1, #groups do
-  local log, first, n = groups[g][1], groups[g][3], groups[g][4]
+  local log, first, n = groups[g][1], groups[g][2], groups[g][3]
   local needed = false
   for i = first, first + n - 1 do
     if out[2 * i - 1] == 1 then needed = true end
@@ -173,7 +164,7 @@ end
 local failed = {}
 local written = false
 for g = 1, #groups do
-  local log, first, n = groups[g][1], groups[g][3], groups[g][4]
+  local log, first, n = groups[g][1], groups[g][2], groups[g][3]
   local position = positions[log]
   local fields, events = {}, 0
   for i = first, first + n - 1 do
@@ -187,8 +178,8 @@ for g = 1, #groups do
         local v = text(version)
         local topic = ARGV[arg]
         if j == 1 then
-          -- Only this XADD can meet a higher ID (foreign entries): then nothing of it is
-          -- written.
+          -- Only this XADD can meet a higher ID (foreign entries, or deletes that left the
+          -- stream at the expected length): then nothing of it is written.
           local ok = redis.pcall('XADD', key, v .. '-1', 'topic', topic, 'state', ARGV[arg + 1])
           if type(ok) == 'table' and ok.err then
             -- Anything but a too-small ID (e.g. OOM, refused at a script's first write only)

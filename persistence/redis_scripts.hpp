@@ -6,9 +6,8 @@ namespace es {
 
 // The append script: several appends in one call, in groups of one partition each.
 // A group is
-//   KEYS: the partition's notification log (es:{pNN}:log), its set of entities with
-//         deleted events (es:{pNN}:deleted), then the entity stream of each of its n
-//         appends (the same key may appear more than once);
+//   KEYS: the partition's notification log (es:{pNN}:log), then the entity stream of each
+//         of its n appends (the same key may appear more than once);
 //   ARGV: n, then per append: entity id (uuid text), expected version, count c, and c pairs
 //         (topic, state) for versions expected+1 .. expected+c.
 // Groups follow each other in KEYS and in ARGV. One group is the single-slot form that Redis
@@ -23,12 +22,14 @@ namespace es {
 // position order (topics hold no line break: validate_append), the entry ID "<position of its
 // last event>-1" (docs/STORAGE.md).
 //
-// The highest version of a stream nobody deleted from is its length - 1 (its entries are
-// versions 0, 1, 2, ... written by this script), read with XLEN; a stream listed in the
-// deleted set (delete_records adds the entity before its first XDEL) is read with
-// XREVRANGE + - COUNT 1, or XINFO STREAM's last-generated-id when emptied. Should a stream
-// hold foreign entries all the same, the first XADD of an append fails before anything of
-// that append is written, and the append is reported as a conflict.
+// The version check reads XLEN: the entries are versions 0, 1, 2, ... with IDs of their own,
+// so length - 1 is the highest version of a stream nobody deleted from and never more than
+// it. When it differs from the expected version, the highest version is read exactly
+// (XREVRANGE + - COUNT 1, or XINFO STREAM's last-generated-id when emptied): deletes make
+// the length smaller, and a stream that lost acknowledged events (a gap) is a conflict. When
+// the length matches but the top entry is higher (deletes, entries written by hand), the
+// append's first XADD meets that higher ID and fails before anything of the append is
+// written, and the append is reported as a conflict.
 //
 // Returns a flat array of 2 integers per append, in argument order: 1 (stored), 0 (conflict)
 // or 2 (the key holds something else than a stream: nothing written), then the version the
