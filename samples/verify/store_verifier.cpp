@@ -306,7 +306,8 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
           (!packed && entry.fields() % 6 != 0)) {
         ++found.gaps;
         found.note(p, *last,
-                   "the log entry's fields are not a line or (id, version, topic) per event");
+                   packed ? "the log entry's events are not a line each"
+                          : "the log entry's fields are not (id, version, topic) per event");
         next_position = *last + 1;
         continue;
       }
@@ -335,7 +336,9 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
         if (!logged) {
           if (packed) rest.remove_prefix(rest.find('\n') + 1);  // on to the next line
           ++found.gaps;
-          found.note(p, first + e, "the log entry's event is not of the form (id, version, topic)");
+          found.note(p, first + e,
+                     packed ? "the log entry's line is not '<id> <version> <topic>'"
+                            : "the log entry's fields are not (id, version, topic) in this order");
           continue;
         }
         check_logged_event(shared, index, *logged, first + e, p, found);

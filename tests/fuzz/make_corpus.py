@@ -174,6 +174,7 @@ def main():
     good = ["id", ID, "version", "4", "topic", "example.Example.Heartbeat"]
     entries = {
         "entry": entry("17-1", good),
+        # Refused since the packed form: the fields of the earlier forms go in this order.
         "entry-reordered": entry("1-1", good[4:] + good[:4]),
         "entry-auto-id": entry("1700000000000-0", good),
         "entry-bad-id": entry("17-1", ["id", "x", "version", "4", "topic", "t"]),
@@ -189,8 +190,10 @@ def main():
         "entry-three": b"*3\r\n" + bulk("17-1") + b"*0\r\n*0\r\n",
         "entry-nested": b"*2\r\n" + bulk("17-1") + b"*2\r\n*1\r\n:1\r\n" + bulk("x"),
         "entry-status": b"*2\r\n+17-1\r\n*2\r\n+id\r\n+x\r\n",
-        # A group: (id, version, topic) per event, the ID the last event's position.
+        # A group: (id, version, topic) per event, the ID the last event's position (the
+        # third event out of order: refused).
         "entry-group": entry("19-1", good + good[:3] + ["5"] + good[4:] + good[4:] + good[:4]),
+        "entry-group-in-order": entry("19-1", good + good[:3] + ["5"] + good[4:] + good),
         "entry-group-below-one": entry("1-1", good + good),
         "entry-group-partial": entry("19-1", good + good[:4]),
         # Packed (the store's form since append script v5): a line per event.

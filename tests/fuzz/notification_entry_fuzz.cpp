@@ -62,6 +62,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(
           out.size() == 1 + static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')),
           "decoded a packed entry to another count of events than its lines");
+      std::string_view rest = lines;
+      for (std::size_t i = 1; i < out.size(); ++i) {
+        const auto logged = es::next_logged_event(rest);
+        FUZZ_CHECK(logged && es::parse_uuid(logged->id) == out[i].sequence_id &&
+                       es::parse_number(logged->version) == out[i].version &&
+                       logged->topic == out[i].topic,
+                   "a decoded event differs from its line");
+      }
     } else {
       FUZZ_CHECK(fields.size() % 6 == 0 && out.size() == 1 + fields.size() / 6,
                  "decoded an entry without (id, version, topic) per event");

@@ -167,17 +167,16 @@ TEST_CASE("redis store: the stored keys and entry IDs are exactly as documented"
   auto log = c->command({"XRANGE", log7, "-", "+"});
   REQUIRE(log.size() == 1);
   CHECK(log[0][0].str() == "2-1");
-  const std::string topic(kTopic);
   CHECK(strings(log[0][1]) ==
         std::vector<std::string>{
-            "events", to_string(a) + " 0 " + topic + "\n" + to_string(a) + " 1 " + topic + "\n"});
+            "events", to_string(a) + " 0 " + kTopic + "\n" + to_string(a) + " 1 " + kTopic + "\n"});
   auto log_b = c->command({"XRANGE", log15, "-", "+"});
   REQUIRE(log_b.size() == 2);  // b's event, then d's two (deletes leave the log alone)
   CHECK(log_b[0][0].str() == "1-1");
   CHECK(log_b[1][0].str() == "3-1");
   CHECK(strings(log_b[1][1]) ==
         std::vector<std::string>{
-            "events", to_string(d) + " 0 " + topic + "\n" + to_string(d) + " 1 " + topic + "\n"});
+            "events", to_string(d) + " 0 " + kTopic + "\n" + to_string(d) + " 1 " + kTopic + "\n"});
   // Snapshot: score = version, member "<version>:<topic length>:<topic>:<state>".
   CHECK(strings(c->command({"ZRANGE", snapshot_a, "0", "-1", "WITHSCORES"}).view()) ==
         std::vector<std::string>{"3:19:test.Thing.Snapshot:{\"at\":3}", "3"});
@@ -247,9 +246,16 @@ TEST_CASE("redis store: a log entry per append call and pages that start and sto
   CHECK(tail[0][0].str() == "2509-1");
   CHECK(tail[1][0].str() == "2009-1");
   CHECK(tail[2][0].str() == "1009-1");
-  REQUIRE(tail[2][1].size() == 2);
-  const auto lines = tail[2][1][1].str();
-  CHECK(std::count(lines.begin(), lines.end(), '\n') == 1000);
+  auto lines_of = [](const RedisReplyView& entry) {
+    REQUIRE(entry[1].size() == 2);
+    const auto lines = entry[1][1].str();
+    return std::count(lines.begin(), lines.end(), '\n');
+  };
+  CHECK(lines_of(tail[2]) == 1000);
+  CHECK(lines_of(tail[1]) == 1000);
+  CHECK(lines_of(tail[0]) == 500);  // the last chunk's entry holds only its own events
+  const auto last_chunk = tail[0][1][1].str();
+  CHECK(last_chunk.substr(0, last_chunk.find('\n')) == to_string(z) + " 2000 " + kTopic);
   auto across = records.read_notifications(3, 1008, 3);
   REQUIRE(across.size() == 3);
   CHECK(across[0].version == 998);
@@ -439,7 +445,7 @@ TEST_CASE("redis store: corrupted entries give typed errors", "[redis][corrupt]"
                       .is_error());
     CHECK_THROWS_AS(records.read_notifications(3, 1, 10), RecordDecodingError);
   }
-  SECTION("packed log entries that are not a line per event") {
+  SECTION("log entries of no documented form") {
     const std::string event = "00000003-0000-4000-8000-000000000001 0 " + kTopic;
     std::vector<std::string> fields;
     SECTION("no line break after the last event") {
@@ -462,6 +468,9 @@ TEST_CASE("redis store: corrupted entries give typed errors", "[redis][corrupt]"
     }
     SECTION("a second field") {
       fields = {"events", event + "\n", "x", "y"};
+    }
+    SECTION("an earlier form with its fields out of order") {
+      fields = {"version", "0", "id", "00000003-0000-4000-8000-000000000001", "topic", kTopic};
     }
     const std::string log3 = prefix + ":{p03}:log";
     RedisArgs xadd{"XADD", log3, "1-1"};

@@ -170,6 +170,12 @@ logs)
   expect_status 1
   expect_line "points at entity 00000000-0000-4000-8000-0000000000ff version 0, which is not stored"
   rcli xdel "$log" "$((next + 1))-1" >/dev/null
+  # A packed line without its version: named at its position.
+  rcli xadd "$log" "$((next + 2))-1" events $'not-a-line\n' >/dev/null
+  run_verify
+  expect_status 1
+  expect_line "LOG partition [0-9]+ position $((next + 2)): the log entry's line is not '<id> <version> <topic>'"
+  rcli xdel "$log" "$((next + 2))-1" >/dev/null
   # A deleted entry (the first: the events of one append call, a line each): its events are
   # in no log, and its positions are a gap.
   mapfile -t gone < <(rcli xrange "$log" - + count 1)
