@@ -40,6 +40,7 @@ struct Options {
   std::string key_prefix = "es";
   int jobs = 2;
   bool json = false;
+  std::vector<std::string> topics;  // registered by another application than Example
 };
 
 // The password given besides the URL: the file's, else $REDIS_PASSWORD, else none.
@@ -181,6 +182,9 @@ int main(int argc, char** argv) {
       "first part of every key of the store")(
       "jobs", po::value(&opt.jobs)->value_name("N")->default_value(opt.jobs),
       "parallel connections and threads checking streams (1..64)")(
+      "topic", po::value(&opt.topics)->value_name("NAME")->composing(),
+      "also accept this event topic (repeatable), at schema version 1 with its own fields "
+      "unchecked: the stores of applications other than Example")(
       "json", po::bool_switch(&opt.json), "print one JSON document instead of text");
   es::verify::VerifyOptions vo;
   std::string store;
@@ -199,6 +203,11 @@ int main(int argc, char** argv) {
     po::notify(vm);
     if (opt.redis_url.empty()) throw es::ConfigurationError("--redis URL is required");
     if (opt.jobs < 1 || opt.jobs > 64) throw es::ConfigurationError("--jobs must be within 1..64");
+    for (const auto& topic : opt.topics) {
+      if (topic.empty() || topic.find_first_of("\r\n") != std::string::npos) {
+        throw es::ConfigurationError("--topic needs a name of one line");
+      }
+    }
     vo.url = es::RedisUrl::parse(opt.redis_url);
     const std::string password = given_password(opt);
     if (!password.empty()) {
@@ -217,9 +226,17 @@ int main(int argc, char** argv) {
     std::cerr << "es-verify: " << e.what() << " (see --help)\n";
     return 2;
   }
-  // The topics the Example application registers (and the framework's time-bucketed logs).
+  // The topics the Example application registers (and the framework's time-bucketed logs),
+  // and those named on the command line: schema version 1, own fields unchecked (the chain,
+  // the canonical text and the hashes are checked all the same).
   es::Example::register_types();
   es::TimebucketedLog::register_types();
+  try {
+    for (const auto& topic : opt.topics) es::EventRegistry::global().register_topic(topic);
+  } catch (const std::exception& e) {
+    std::cerr << "es-verify: --topic: " << e.what() << "\n";
+    return 2;
+  }
   vo.topics = es::EventRegistry::global().topics();
   vo.key_prefix = opt.key_prefix;
   vo.jobs = static_cast<std::size_t>(opt.jobs);

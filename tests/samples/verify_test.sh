@@ -3,9 +3,11 @@
 # of the test's own verifies (exit 0, counts equal to what Redis holds, --json parsed); an
 # event changed by hand is named by stream key and version (exit 1); a deleted, duplicated or
 # dangling notification-log entry fails the audit (exit 1); the right cipher key verifies, a
-# wrong one is an integrity failure; bad flags and an unreachable Redis exit 2 quickly. It
-# also checks that es-verify wrote nothing. A missing tool is a failure, never a skip.
-# Usage: verify_test.sh clean|tamper|logs|cipher|usage BIN_DIR WORK_DIR
+# wrong one is an integrity failure; bad flags and an unreachable Redis exit 2 quickly; a
+# store of another application (bank-sim) verifies once its topics are named with --topic,
+# and an event changed by hand is named there too. It also checks that es-verify wrote
+# nothing. A missing tool is a failure, never a skip.
+# Usage: verify_test.sh clean|tamper|logs|cipher|topics|usage BIN_DIR WORK_DIR
 set -uo pipefail
 source "$(dirname "$0")/../support/scenario.sh" "$@"
 bin=$2
@@ -206,6 +208,45 @@ cipher)
   run_verify  # no key: the states are not JSON
   expect_status 1
   expect_line 'version 0: cannot decode the state'
+  ;;
+topics)
+  bank=$bin/bank-sim
+  command -v "$bank" >/dev/null 2>&1 || fail "missing tool: $bank"
+  start_protected_redis
+  timeout 300 "$bank" --redis "$url" --redis-password-file "$work/password" --accounts 20 \
+    --transfers 200 --concurrency 16 --quiet >"$out" 2>&1 || fail "bank-sim failed"
+  keys=$(rcli --scan --pattern 'es:{p*}:entity:*' | sort)
+  streams=$(printf '%s\n' "$keys" | grep -c .)
+  # The topics the store holds, as Redis lists them (each entry: topic, state).
+  mapfile -t topics < <(for k in $keys; do rcli xrange "$k" - + | awk 'prev == "topic" { print } { prev = $0 }'; done | sort -u)
+  [ "${#topics[@]}" -ge 5 ] || fail "bank-sim stored fewer topics than expected: ${topics[*]}"
+  run_verify
+  expect_status 1
+  expect_line "topic 'bank\.[A-Za-z]+\.[A-Za-z]+' is not registered"
+  named=()
+  for t in "${topics[@]}"; do named+=(--topic "$t"); done
+  run_verify "${named[@]}"
+  expect_status 0
+  expect_line "^  streams +$streams \(0 broken\)$"
+  expect_line '^verify: passed$'
+  # The chain of another application's events is checked all the same.
+  key=$(printf '%s\n' "$keys" | head -1)
+  rcli eval "local e = redis.call('XRANGE', KEYS[1], '-', '+')
+    redis.call('DEL', KEYS[1])
+    for _, x in ipairs(e) do
+      local f = x[2]
+      if x[1] == '0-1' then f[4] = string.gsub(f[4], '\"timestamp\":%d+', '\"timestamp\":1', 1) end
+      redis.call('XADD', KEYS[1], x[1], f[1], f[2], f[3], f[4])
+    end
+    return #e" 1 "$key" >"$out" 2>&1 || fail "cannot tamper with $key"
+  run_verify "${named[@]}"
+  expect_status 1
+  expect_line "^BROKEN $(printf '%s' "$key" | sed 's/[{}]/\\&/g') version 0: integrity failure"
+  expect_line "^  streams +$streams \(1 broken\)$"
+  # A topic of more than one line is bad usage.
+  run_verify --topic $'two\nlines'
+  expect_status 2
+  expect_line '--topic needs a name of one line'
   ;;
 usage)
   run_verify_bare() {
