@@ -18,6 +18,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -237,6 +238,39 @@ TEST_CASE("a repository shutting down refuses requests and spawns no child", "[a
   }
   CHECK(refused);
   CHECK(close_report(runtime).empty());  // no child outlived its repository
+}
+
+// Multi-node hand-over (docs/CLUSTER.md), on one node: release stops a hosted idle entity
+// (true), answers false for one it does not host, and during shutdown answers a release of a
+// hosted entity when that entity has stopped (the request queued behind the exit).
+TEST_CASE("release lets go of a hosted entity and is answered during shutdown too",
+          "[actors][runtime]") {
+  Runtime runtime(settings_for(memory_stores()));
+  auto examples = runtime.host<ExampleBinding>();
+  const auto a = examples.create(CreateExample{}).id;
+  const auto b = examples.create(CreateExample{}).id;
+  examples.execute(uuid(b), ChangeAttributes{{{"a", {1}}}});
+  {
+    auto repo = examples.repository();
+    caf::scoped_actor self{runtime.system()};
+    auto release = [&](const std::string& id) {
+      std::optional<bool> answer;
+      self->request(repo, std::chrono::seconds(10), release_atom::value, id)
+          .receive([&](bool released) { answer = released; },
+                   [&](caf::error& error) { FAIL("release failed: " << to_string(error)); });
+      return answer;
+    };
+    CHECK(release(a) == true);
+    CHECK(examples.stats().hosted == 1);
+    CHECK(examples.stats().passivated == 1);
+    CHECK(release(a) == false);  // no longer hosted
+    CHECK(release("6f1c5a52-0000-4000-8000-000000000001") == false);
+    CHECK(release("not-a-uuid") == false);
+    CHECK(examples.get(uuid(a)).version == 0);  // rebuilt from the store on the next request
+    send_local_exit(runtime.system(), repo, caf::exit_reason::user_shutdown);
+    CHECK(release(b) == true);
+  }
+  CHECK(close_report(runtime).empty());
 }
 
 TEST_CASE("past max_live_entities the least recently used idle entities are passivated",
