@@ -179,23 +179,15 @@ std::optional<LoggedEvent> next_logged_event(std::string_view& rest) {
   return LoggedEvent{line.substr(0, a), line.substr(a + 1, b - a - 1), line.substr(b + 1)};
 }
 
-namespace {
-
-// A log event's id and version as text -> the notification at `position`; false when either
-// is not of its form.
-bool read_logged(std::string_view id, std::string_view version, std::string_view topic,
-                 std::int64_t position, Notification& n) {
-  auto parsed = parse_uuid(id);
-  auto v = parse_number(version);
-  if (!parsed || !v) return false;
-  n.position = position;
-  n.sequence_id = *parsed;
-  n.version = *v;
-  n.topic = std::string(topic);
-  return true;
+std::optional<LoggedEvent> LoggedEvents::next() {
+  if (!packed_) return read_ < triples_.size() ? triples_[read_++] : std::nullopt;
+  auto event = next_logged_event(rest_);
+  if (!event) {  // past the line that is not of the form
+    const auto end = rest_.find('\n');
+    rest_.remove_prefix(end == std::string_view::npos ? rest_.size() : end + 1);
+  }
+  return event;
 }
-
-}  // namespace
 
 void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out) {
   auto fail = [&](const std::string& why) {
@@ -207,38 +199,24 @@ void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<No
   if (!last) fail("entry id is not of the form <position>-1");
   auto fields = entry[1];
   if (!fields.is_array()) fail("malformed stream entry");
-  const bool packed = fields.size() == 2 && fields[0].str() == "events";
-  const std::string_view value = packed ? fields[1].str() : std::string_view();
-  if (!packed && (fields.size() == 0 || fields.size() % 6 != 0)) {
-    fail("the entry's fields are neither events nor (id, version, topic) per event at position " +
+  LoggedEvents logged(fields.size(), [&](std::size_t i) { return fields[i].str(); });
+  const auto events = logged.events();
+  if (events == 0) {
+    fail((logged.packed() ? "the entry's events are not one line each at position "
+                          : "the entry's fields are neither events nor (id, version, topic) per "
+                            "event at position ") +
          std::to_string(*last));
-  }
-  const auto events = packed
-                          ? static_cast<std::int64_t>(std::count(value.begin(), value.end(), '\n'))
-                          : static_cast<std::int64_t>(fields.size() / 6);
-  if (events == 0 || (packed && value.back() != '\n')) {
-    fail("the entry's events are not one line each at position " + std::to_string(*last));
   }
   if (*last < events) fail("entry " + std::to_string(*last) + " holds positions below 1");
   const auto before = out.size();
   try {
-    std::string_view rest = value;
     for (std::int64_t e = 0; e < events; ++e) {
-      Notification n;
       const auto position = *last - events + 1 + e;
-      bool ok = false;
-      if (packed) {
-        auto logged = next_logged_event(rest);
-        ok = logged && read_logged(logged->id, logged->version, logged->topic, position, n);
-      } else {
-        const auto i = static_cast<std::size_t>(e) * 6;
-        ok =
-            fields[i].str() == "id" && fields[i + 2].str() == "version" &&
-            fields[i + 4].str() == "topic" &&
-            read_logged(fields[i + 1].str(), fields[i + 3].str(), fields[i + 5].str(), position, n);
-      }
-      if (!ok) fail("bad event at position " + std::to_string(position));
-      out.push_back(std::move(n));
+      const auto event = logged.next();
+      auto id = event ? parse_uuid(event->id) : std::nullopt;
+      auto version = event ? parse_number(event->version) : std::nullopt;
+      if (!id || !version) fail("bad event at position " + std::to_string(position));
+      out.push_back(Notification{position, *id, *version, std::string(event->topic)});
     }
   } catch (...) {
     out.resize(before);

@@ -7,6 +7,7 @@
 #include "persistence/partitioning.hpp"
 #include "persistence/record_manager.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -97,13 +98,53 @@ std::optional<std::int64_t> parse_exact_id(std::string_view id);
 // (docs/STORAGE.md); `out` is then left as it was.
 void decode_log_entry(const RedisReplyView& entry, int partition, std::vector<Notification>& out);
 
-// One event of a packed log entry, as stored: "<id> <version> <topic>\n".
+// One event a log entry lists, as stored: "<id> <version> <topic>\n" in the packed form.
 struct LoggedEvent {
   std::string_view id, version, topic;
 };
 // The next event of a packed `events` value, taken off the front of `rest`; nothing at its
 // end, or when the next line is not of that form (then `rest` stays as it was, non-empty).
 std::optional<LoggedEvent> next_logged_event(std::string_view& rest);
+
+// The events one notification-log entry lists, read from its fields (names and values as
+// Redis returned them, `field(i)` for i < `count`) in position order: the packed form (one
+// field `events`, a line per event) or an earlier one ((id, version, topic) fields per
+// event). The one reading of the layout for the store's readers and es-verify.
+class LoggedEvents {
+ public:
+  template <class Field>
+  LoggedEvents(std::size_t count, const Field& field) {
+    if (count == 2 && field(0) == "events") {
+      packed_ = true;
+      rest_ = field(1);
+      const auto lines = std::count(rest_.begin(), rest_.end(), '\n');
+      events_ = !rest_.empty() && rest_.back() == '\n' ? static_cast<std::int64_t>(lines) : 0;
+      return;
+    }
+    if (count == 0 || count % 6 != 0) return;
+    events_ = static_cast<std::int64_t>(count / 6);
+    triples_.reserve(count / 6);
+    for (std::size_t i = 0; i < count; i += 6) {
+      if (field(i) == "id" && field(i + 2) == "version" && field(i + 4) == "topic") {
+        triples_.push_back(LoggedEvent{field(i + 1), field(i + 3), field(i + 5)});
+      } else {
+        triples_.push_back(std::nullopt);
+      }
+    }
+  }
+  // Events listed; 0 when the fields are of none of the documented forms.
+  std::int64_t events() const { return events_; }
+  bool packed() const { return packed_; }
+  // The next event; nothing when it is not of its form (the next call reads the one after).
+  std::optional<LoggedEvent> next();
+
+ private:
+  bool packed_ = false;
+  std::int64_t events_ = 0;
+  std::string_view rest_;                            // packed: the lines not read yet
+  std::vector<std::optional<LoggedEvent>> triples_;  // earlier forms
+  std::size_t read_ = 0;
+};
 // Decimal digits -> their value; nothing for anything else (a sign, a blank, overflow).
 std::optional<std::int64_t> parse_number(std::string_view digits);
 // Drops the events before position `first` (an entry read whole may begin before the page).

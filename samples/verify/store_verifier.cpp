@@ -11,7 +11,6 @@
 #include <deque>
 #include <exception>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -215,13 +214,11 @@ using FactsIndex = std::unordered_map<Uuid, StreamFacts*, boost::hash<Uuid>>;
 // cannot be.
 void check_logged_event(Shared& shared, const FactsIndex& index, const LoggedEvent& logged,
                         std::int64_t position, int p, LogFindings& found) {
-  const auto id_text = logged.id;
-  const auto version_text = logged.version;
-  const auto id = parse_uuid(id_text);
-  const std::int64_t version = parse_number(version_text).value_or(-1);
+  const auto id = parse_uuid(logged.id);
+  const std::int64_t version = parse_number(logged.version).value_or(-1);
   // Only built for a problem (this runs once per stored event).
   auto what = [&] {
-    return "entity " + std::string(id_text) + " version " + std::string(version_text);
+    return "entity " + std::string(logged.id) + " version " + std::string(logged.version);
   };
   const auto facts = id ? index.find(*id) : index.end();
   if (!id || version < 0 || facts == index.end()) {
@@ -235,9 +232,8 @@ void check_logged_event(Shared& shared, const FactsIndex& index, const LoggedEve
     found.note(p, position, "points at " + what() + " of partition " + std::to_string(f.partition));
     return;
   }
-  const bool deleted = shared.deleted.count(f.id) > 0;
   if (version < f.first_version) {
-    if (deleted) return;  // its event was deleted with delete_records
+    if (shared.deleted.count(f.id) > 0) return;  // its event was deleted with delete_records
     ++found.dangling;
     found.note(p, position, "points at " + what() + ", which is not stored");
     return;
@@ -297,13 +293,10 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       // An entry lists a group of events, the last one at the entry ID's position: packed,
       // one field `events` with a line per event, or as stores wrote before, (id, version,
       // topic) per event (docs/STORAGE.md).
-      const bool packed = entry.fields() == 2 && entry.field(0) == "events";
-      const auto value = packed ? entry.field(1) : std::string_view();
-      const auto events =
-          packed ? static_cast<std::int64_t>(std::count(value.begin(), value.end(), '\n'))
-                 : static_cast<std::int64_t>(entry.fields() / 6);
-      if (events == 0 || events > *last || (packed && value.back() != '\n') ||
-          (!packed && entry.fields() % 6 != 0)) {
+      LoggedEvents logged(entry.fields(), [&](std::size_t f) { return entry.field(f); });
+      const bool packed = logged.packed();
+      const auto events = logged.events();
+      if (events == 0 || events > *last) {
         ++found.gaps;
         found.note(p, *last,
                    packed ? "the log entry's events are not a line each"
@@ -323,25 +316,16 @@ void check_log(Shared& shared, RedisStreamReader& reader, int p, const FactsInde
       }
       next_position = *last + 1;
       found.entries += events;
-      std::string_view rest = value;
       for (std::int64_t e = 0; e < events; ++e) {
-        std::optional<LoggedEvent> logged;
-        if (packed) {
-          logged = next_logged_event(rest);
-        } else if (const auto at = static_cast<std::size_t>(e) * 6;
-                   entry.field(at) == "id" && entry.field(at + 2) == "version" &&
-                   entry.field(at + 4) == "topic") {
-          logged = LoggedEvent{entry.field(at + 1), entry.field(at + 3), entry.field(at + 5)};
-        }
-        if (!logged) {
-          if (packed) rest.remove_prefix(rest.find('\n') + 1);  // on to the next line
+        const auto event = logged.next();
+        if (!event) {
           ++found.gaps;
           found.note(p, first + e,
                      packed ? "the log entry's line is not '<id> <version> <topic>'"
                             : "the log entry's fields are not (id, version, topic) in this order");
           continue;
         }
-        check_logged_event(shared, index, *logged, first + e, p, found);
+        check_logged_event(shared, index, *event, first + e, p, found);
       }
     }
     shared.progress.log_entries.fetch_add(found.entries - listed_before, std::memory_order_relaxed);

@@ -53,6 +53,17 @@ AppendRequest request(const Uuid& id, std::int64_t expected, std::int64_t count,
   return r;
 }
 
+// Versions 0 .. count - 1 of `id` (an entity of partition 3) written by hand, as an earlier
+// store left them, without the store's log entries.
+void write_events_by_hand(RedisConnection& c, const std::string& prefix, const Uuid& id,
+                          int count) {
+  for (int v = 0; v < count; ++v) {
+    REQUIRE_FALSE(c.command({"XADD", prefix + ":{p03}:entity:" + to_string(id),
+                             std::to_string(v) + "-1", "topic", kTopic, "state", "{}"})
+                      .is_error());
+  }
+}
+
 RedisStoreOptions store_options(const std::string& prefix, int partitions = 16) {
   RedisStoreOptions o;
   o.key_prefix = prefix;
@@ -197,10 +208,8 @@ TEST_CASE("redis store: a log entry per append call and pages that start and sto
   const std::string log3 = prefix + ":{p03}:log";
   // Written as stores before the grouped log did: one entry per event (positions 1, 2).
   const Uuid old = uuid("00000003-0000-4000-8000-0000000000a0");
+  write_events_by_hand(*c, prefix, old, 2);
   for (int v = 0; v < 2; ++v) {
-    REQUIRE_FALSE(c->command({"XADD", prefix + ":{p03}:entity:" + to_string(old),
-                              std::to_string(v) + "-1", "topic", kTopic, "state", "{}"})
-                      .is_error());
     REQUIRE_FALSE(c->command({"XADD", log3, std::to_string(v + 1) + "-1", "id", to_string(old),
                               "version", std::to_string(v), "topic", kTopic})
                       .is_error());
@@ -284,11 +293,7 @@ TEST_CASE("redis store: log entries of every form a store has written decode ali
   const std::string log3 = prefix + ":{p03}:log";
   const Uuid a = uuid("00000003-0000-4000-8000-0000000000b0");
   const Uuid b = uuid("00000013-0000-4000-8000-0000000000b1");  // 19 % 16 = 3
-  for (int v = 0; v < 3; ++v) {
-    REQUIRE_FALSE(c->command({"XADD", prefix + ":{p03}:entity:" + to_string(a),
-                              std::to_string(v) + "-1", "topic", kTopic, "state", "{}"})
-                      .is_error());
-  }
+  write_events_by_hand(*c, prefix, a, 3);
   // One event per entry (the first stores), then (id, version, topic) per event of a group.
   REQUIRE_FALSE(
       c->command({"XADD", log3, "1-1", "id", to_string(a), "version", "0", "topic", kTopic})

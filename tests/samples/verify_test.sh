@@ -55,6 +55,18 @@ stored_events() {  # what Redis holds: the sum of the partitions' last log posit
   done
   echo "$total"
 }
+# Rewrites the timestamp in the state of entry ID of stream KEY, the stream otherwise as it
+# was (its entries written again in order): rewrite_timestamp KEY ID
+rewrite_timestamp() {
+  rcli eval "local e = redis.call('XRANGE', KEYS[1], '-', '+')
+    redis.call('DEL', KEYS[1])
+    for _, x in ipairs(e) do
+      local f = x[2]
+      if x[1] == ARGV[1] then f[4] = string.gsub(f[4], '\"timestamp\":%d+', '\"timestamp\":1', 1) end
+      redis.call('XADD', KEYS[1], x[1], f[1], f[2], f[3], f[4])
+    end
+    return #e" 1 "$1" "$2" >"$out" 2>&1 || fail "cannot tamper with $1"
+}
 fingerprint() {  # every key with its type and length: unchanged means nothing was written
   rcli --scan | sort | while read -r key; do
     printf '%s %s %s\n' "$key" "$(rcli type "$key")" "$(rcli xlen "$key" 2>/dev/null)"
@@ -98,14 +110,7 @@ tamper)
   [ -n "$key" ] || fail "no entity stream with 3 events"
   id=${key##*:}
   # Version 1's state rewritten with another timestamp, the stream otherwise as it was.
-  rcli eval "local e = redis.call('XRANGE', KEYS[1], '-', '+')
-    redis.call('DEL', KEYS[1])
-    for _, x in ipairs(e) do
-      local f = x[2]
-      if x[1] == '1-1' then f[4] = string.gsub(f[4], '\"timestamp\":%d+', '\"timestamp\":1', 1) end
-      redis.call('XADD', KEYS[1], x[1], f[1], f[2], f[3], f[4])
-    end
-    return #e" 1 "$key" >"$out" 2>&1 || fail "cannot tamper with $key"
+  rewrite_timestamp "$key" 1-1
   run_verify
   expect_status 1
   expect_line "^BROKEN $(printf '%s' "$key" | sed 's/[{}]/\\&/g') version 1: integrity failure"
@@ -231,14 +236,7 @@ topics)
   expect_line '^verify: passed$'
   # The chain of another application's events is checked all the same.
   key=$(printf '%s\n' "$keys" | head -1)
-  rcli eval "local e = redis.call('XRANGE', KEYS[1], '-', '+')
-    redis.call('DEL', KEYS[1])
-    for _, x in ipairs(e) do
-      local f = x[2]
-      if x[1] == '0-1' then f[4] = string.gsub(f[4], '\"timestamp\":%d+', '\"timestamp\":1', 1) end
-      redis.call('XADD', KEYS[1], x[1], f[1], f[2], f[3], f[4])
-    end
-    return #e" 1 "$key" >"$out" 2>&1 || fail "cannot tamper with $key"
+  rewrite_timestamp "$key" 0-1
   run_verify "${named[@]}"
   expect_status 1
   expect_line "^BROKEN $(printf '%s' "$key" | sed 's/[{}]/\\&/g') version 0: integrity failure"
